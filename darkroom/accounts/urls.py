@@ -1,0 +1,6 @@
+from django.urls import path
+
+from darkroom.accounts import views
+
+app_name = "accounts"
+urlpatterns = [path("account/tokens/", views.tokens, name="tokens")]

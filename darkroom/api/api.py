@@ -1,0 +1,178 @@
+"""The JSON API (django-ninja): /api/v1/…, documented at /api/docs.
+
+Browsers use their session (with CSRF); programs send a bearer token from
+the account's "API tokens" page.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import File, NinjaAPI, Schema, Status
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+from ninja.security import APIKeyCookie, HttpBearer, SessionAuth
+
+from darkroom.accounts.actions import user_for_token
+from darkroom.accounts.models import User
+from darkroom.photos.actions import do_delete_photo, do_upload_photo
+from darkroom.photos.models import Photo
+from darkroom.photos.validation import UploadRefused
+from darkroom.photos.views import signed_url_for
+from darkroom.studio.actions import JobRefused, do_create_job
+from darkroom.studio.models import Job
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+auth: list[HttpBearer | APIKeyCookie] = [TokenAuth(), SessionAuth()]
+api = NinjaAPI(
+    title=f"{settings.PROFILE.brand.name} API",
+    version="1",
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    auth=auth,
+)
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]
+    assert isinstance(user, User)
+    return user
+
+
+class Error(Schema):
+    detail: str
+
+
+class PhotoOut(Schema):
+    id: UUID
+    kind: str
+    width: int
+    height: int
+    content_type: str
+    byte_size: int
+    created_at: datetime.datetime
+    url: str
+    thumbnail_url: str
+    download_url: str
+
+
+class JobIn(Schema):
+    kind: str
+    photo: UUID
+    params: dict[str, Any] = {}
+
+
+class JobOut(Schema):
+    id: UUID
+    kind: str
+    state: str
+    progress: int
+    error: str
+    input: UUID | None
+    result: PhotoOut | None
+    created_at: datetime.datetime
+    finished_at: datetime.datetime | None
+
+
+def _photo_out(request: HttpRequest, photo: Photo) -> PhotoOut:
+    def absolute(url: str) -> str:
+        return url if url.startswith("http") else request.build_absolute_uri(url)
+
+    return PhotoOut(
+        id=photo.public_id,
+        kind=photo.kind,
+        width=photo.width,
+        height=photo.height,
+        content_type=photo.content_type,
+        byte_size=photo.byte_size,
+        created_at=photo.created_at,
+        url=absolute(signed_url_for(photo, "original")),
+        thumbnail_url=absolute(signed_url_for(photo, "thumb")),
+        download_url=absolute(signed_url_for(photo, "original", download=True)),
+    )
+
+
+def _job_out(request: HttpRequest, job: Job) -> JobOut:
+    return JobOut(
+        id=job.public_id,
+        kind=job.kind,
+        state=job.state,
+        progress=job.progress,
+        error=job.error,
+        input=job.input.public_id if job.input else None,
+        result=_photo_out(request, job.result) if job.result else None,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+    )
+
+
+@api.get("/v1/photos", response=list[PhotoOut], tags=["photos"])
+def list_photos(request: HttpRequest, limit: int = 50, before: UUID | None = None) -> list[PhotoOut]:
+    """The caller's photos, newest first; pass the last id as ``before`` for the next page."""
+    photos = Photo.objects.filter(owner=_user(request))
+    if before is not None:
+        anchor = get_object_or_404(Photo, public_id=before, owner=_user(request))
+        photos = photos.filter(created_at__lte=anchor.created_at).exclude(
+            created_at=anchor.created_at, id__gte=anchor.id
+        )
+    return [_photo_out(request, photo) for photo in photos[: max(1, min(limit, 200))]]
+
+
+@api.post("/v1/photos", response={201: PhotoOut, 400: Error, 413: Error, 415: Error, 422: Error}, tags=["photos"])
+def upload_photo(request: HttpRequest, file: File[UploadedFile]) -> Status[PhotoOut | Error]:
+    """Upload one JPEG or PNG (multipart field ``file``)."""
+    try:
+        photo = do_upload_photo(_user(request), file, file.size or 0)
+    except UploadRefused as refusal:
+        return Status(refusal.status, Error(detail=refusal.reason))
+    return Status(201, _photo_out(request, photo))
+
+
+@api.get("/v1/photos/{photo_id}", response=PhotoOut, tags=["photos"])
+def get_photo(request: HttpRequest, photo_id: UUID) -> PhotoOut:
+    return _photo_out(request, get_object_or_404(Photo, public_id=photo_id, owner=_user(request)))
+
+
+@api.delete("/v1/photos/{photo_id}", response={204: None}, tags=["photos"])
+def delete_photo(request: HttpRequest, photo_id: UUID) -> Status[None]:
+    """Delete a photo and every stored file of it."""
+    do_delete_photo(get_object_or_404(Photo, public_id=photo_id, owner=_user(request)))
+    return Status(204, None)
+
+
+@api.post("/v1/jobs", response={201: JobOut, 404: Error, 422: Error}, tags=["jobs"])
+def create_job(request: HttpRequest, body: JobIn) -> Status[JobOut | Error]:
+    """Start a job (``kind``: enhance) on one of the caller's photos."""
+    photo = Photo.objects.filter(public_id=body.photo, owner=_user(request)).first()
+    if photo is None:
+        return Status(404, Error(detail="No such photo."))
+    try:
+        job = do_create_job(_user(request), body.kind, photo, body.params)
+    except JobRefused as refusal:
+        return Status(422, Error(detail=str(refusal)))
+    return Status(201, _job_out(request, job))
+
+
+@api.get("/v1/jobs/{job_id}", response=JobOut, tags=["jobs"])
+def get_job(request: HttpRequest, job_id: UUID) -> JobOut:
+    job = get_object_or_404(Job.objects.select_related("input", "result"), public_id=job_id, owner=_user(request))
+    return _job_out(request, job)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> Any:
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)

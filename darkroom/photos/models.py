@@ -1,0 +1,48 @@
+"""Photos people upload and the results jobs make from them."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Photo(models.Model):
+    """One image in a user's gallery, stored privately under random keys.
+
+    ``file_key`` and ``thumb_key`` are storage object names made of random
+    bytes only, never of file names or ids (DESIGN.md invariant 4).
+    """
+
+    class Kind(models.TextChoices):
+        UPLOAD = "upload", "Upload"
+        RESULT = "result", "Result"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.UPLOAD)
+    file_key = models.CharField(max_length=200, unique=True)
+    thumb_key = models.CharField(max_length=200, unique=True)
+    content_type = models.CharField(max_length=40)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    byte_size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["owner", "-created_at", "-id"], name="photo_gallery_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.public_id}"
+
+    @property
+    def extension(self) -> str:
+        return "png" if self.content_type == "image/png" else "jpg"
+
+    @property
+    def storage_keys(self) -> list[str]:
+        return [self.file_key, self.thumb_key]

@@ -1,0 +1,263 @@
+"""Django settings for Darkroom.
+
+Product facts come from the profile (``darkroom/profile.py``); secrets and
+infrastructure from the environment through ``darkroom/env.py``. Each part
+(database, queue, storage) is chosen by configuration alone: with nothing set,
+the embedded default runs (SQLite, Huey on SQLite, a private folder).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+import django_stubs_ext
+
+from darkroom import env, profile
+
+# Lets admin classes and querysets be subscripted (ModelAdmin[Photo]) at run time.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env.string("DARKROOM_VAR_DIR") or BASE_DIR / "var").resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+PROFILE = profile.active()
+
+DEBUG = env.boolean("DEBUG", False)
+# Behind TLS (a reverse proxy): secure cookies, HSTS and an HTTPS redirect.
+HTTPS = env.boolean("DARKROOM_HTTPS", False)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in var/."""
+    configured = env.string("SECRET_KEY")
+    if configured:
+        return configured
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.touch(mode=0o600)
+        key_file.write_text(secrets.token_urlsafe(50), encoding="utf-8")
+    return key_file.read_text(encoding="utf-8").strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env.csv("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.csv("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "huey.contrib.djhuey",
+    "darkroom.accounts",
+    "darkroom.photos",
+    "darkroom.studio",
+    "darkroom.privacy",
+    "darkroom.web",
+    "darkroom.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "darkroom.urls"
+WSGI_APPLICATION = "darkroom.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "darkroom.web.context.brand",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        env.url(
+            "DATABASE_URL",
+            f"sqlite:///{VAR_DIR / 'darkroom.sqlite3'}",
+            schemes=("sqlite", "postgres", "postgresql"),
+        )
+        or "",
+        conn_max_age=env.integer("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while the worker writes; IMMEDIATE takes the
+    # write lock at BEGIN, so two writers queue up instead of failing with
+    # "database is locked" when a read lock cannot be upgraded.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    # A file (not :memory:) so a worker process started by a test sees it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Queue ----------------------------------------------------------------
+REDIS_URL = env.url("REDIS_URL", None, schemes=("redis", "rediss", "unix"))
+QUEUE_NAME = env.string("DARKROOM_QUEUE_NAME", "darkroom") or "darkroom"
+HUEY: dict[str, object]
+if REDIS_URL:
+    HUEY = {"huey_class": "huey.RedisHuey", "name": QUEUE_NAME, "url": REDIS_URL}
+else:
+    HUEY = {"huey_class": "huey.SqliteHuey", "name": QUEUE_NAME, "filename": str(VAR_DIR / "queue.sqlite3")}
+HUEY.update(
+    {
+        "immediate": False,
+        "results": False,
+        "utc": True,
+        "consumer": {
+            "workers": env.integer("DARKROOM_WORKERS", 2, minimum=1),
+            "worker_type": "thread",
+            # SIGTERM (systemd, containers, `darkroom serve` on Ctrl-C) lets
+            # running jobs finish; a job cut off anyway is re-queued by the sweep.
+            "graceful_signal": "TERM",
+            "shutdown_timeout": env.integer("DARKROOM_WORKER_SHUTDOWN_SECONDS", 30, minimum=1),
+        },
+    }
+)
+
+# A running job renews its lease; a job whose lease ran out belongs to a dead
+# worker and is re-queued by the sweep (Huey itself never redelivers).
+JOB_LEASE_SECONDS = env.integer("DARKROOM_JOB_LEASE_SECONDS", 60, minimum=2)
+JOB_MAX_ATTEMPTS = env.integer("DARKROOM_JOB_MAX_ATTEMPTS", 3, minimum=1)
+
+# --- Storage --------------------------------------------------------------
+MEDIA_ROOT = VAR_DIR / "media"
+AWS_BUCKET = env.string("AWS_STORAGE_BUCKET_NAME")
+_private_storage: dict[str, object]
+if AWS_BUCKET:
+    _private_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_BUCKET,
+            "endpoint_url": env.string("AWS_S3_ENDPOINT_URL"),
+            "region_name": env.string("AWS_S3_REGION_NAME", "auto"),
+            "access_key": env.string("AWS_ACCESS_KEY_ID"),
+            "secret_key": env.string("AWS_SECRET_ACCESS_KEY"),
+            # R2 and most S3-compatible servers want path-style and SigV4.
+            "addressing_style": "path",
+            "signature_version": "s3v4",
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": PROFILE.photos.signed_url_seconds,
+            "file_overwrite": False,
+        },
+    }
+else:
+    _private_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # No base_url: these files are never served directly, only through
+        # the signed-URL view after an owner check.
+        "OPTIONS": {"location": str(MEDIA_ROOT), "directory_permissions_mode": 0o700, "file_permissions_mode": 0o600},
+    }
+STORAGES = {
+    "default": _private_storage,
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = True
+
+# Uploads above this stream to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- Accounts -------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+_HASHERS = {
+    "argon2": "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "bcrypt": "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+}
+PASSWORD_HASHERS = [_HASHERS[PROFILE.accounts.password_hasher]] + [
+    hasher for name, hasher in _HASHERS.items() if name != PROFILE.accounts.password_hasher
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_SIGNUP_FORM_CLASS = "darkroom.accounts.forms.AgeConfirmationForm"
+ACCOUNT_ADAPTER = "darkroom.accounts.adapter.AccountAdapter"
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+LOGIN_REDIRECT_URL = "/photos/"
+LOGIN_URL = "/accounts/login/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+
+EMAIL_BACKEND = env.string("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", PROFILE.operator.contact_email)
+
+# --- Security -------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS and env.boolean("DARKROOM_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = False
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SILENCED_SYSTEM_CHECKS = ["security.W021"] if not env.boolean("DARKROOM_HSTS_PRELOAD", False) else []
+
+# Flash messages ride in the session: no extra cookie beyond session and CSRF.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
+    "loggers": {"huey": {"level": "INFO", "propagate": True}},
+}

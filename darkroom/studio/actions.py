@@ -1,0 +1,150 @@
+"""State changes for jobs.
+
+Every transition is a conditional UPDATE on the job row (``WHERE state = …``),
+so two workers, or a worker and the sweep, can race without both winning.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from darkroom.accounts.models import User
+from darkroom.photos.models import Photo
+from darkroom.studio.models import Job
+
+log = logging.getLogger(__name__)
+
+# A queued job whose task message was lost (a crash between commit and
+# enqueue, or a queue flushed by an operator) is enqueued again after this.
+REQUEUE_QUEUED_AFTER = datetime.timedelta(minutes=10)
+
+
+class JobRefused(Exception):
+    """A job that cannot be created; the message is for the user."""
+
+
+def _lease() -> datetime.datetime:
+    return timezone.now() + datetime.timedelta(seconds=settings.JOB_LEASE_SECONDS)
+
+
+def _enqueue(job_id: int, delay: int = 0) -> None:
+    from darkroom.studio.tasks import run_job
+
+    Job.objects.filter(pk=job_id).update(enqueued_at=timezone.now())
+    if delay:
+        run_job.schedule((job_id,), delay=delay)
+    else:
+        run_job(job_id)
+
+
+def do_create_job(owner: User, kind: str, input_photo: Photo, params: dict[str, Any] | None = None) -> Job:
+    """Create a queued job; its task is enqueued only once the row is committed."""
+    if kind not in Job.Kind.values:
+        raise JobRefused(f"Unknown job type {kind!r}.")
+    if not getattr(settings.PROFILE.features, kind.replace("-", "_"), False):
+        raise JobRefused(f"{Job.Kind(kind).label} is not offered by this service.")
+    if input_photo.owner_id != owner.pk:
+        raise JobRefused("That photo does not exist.")
+    with transaction.atomic():
+        job = Job.objects.create(owner=owner, kind=kind, input=input_photo, params=params or {})
+        transaction.on_commit(lambda: _enqueue(job.pk))
+    return job
+
+
+def claim(job_id: int) -> bool:
+    """Take a queued job (or one whose worker died) for this worker, with a fresh lease."""
+    now = timezone.now()
+    claimable = Q(state=Job.State.QUEUED) | Q(state=Job.State.RUNNING, lease_expires_at__lt=now)
+    updated = Job.objects.filter(claimable, pk=job_id, attempts__lt=settings.JOB_MAX_ATTEMPTS).update(
+        state=Job.State.RUNNING,
+        lease_expires_at=_lease(),
+        attempts=F("attempts") + 1,
+        started_at=now,
+        progress=0,
+    )
+    return updated == 1
+
+
+def heartbeat(job_id: int, progress: int | None = None) -> bool:
+    """Renew a running job's lease (and report progress); False once it is not ours."""
+    changes: dict[str, Any] = {"lease_expires_at": _lease()}
+    if progress is not None:
+        changes["progress"] = max(0, min(100, progress))
+    return Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(**changes) == 1
+
+
+def do_succeed(job_id: int, result: Photo) -> bool:
+    return (
+        Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
+            state=Job.State.SUCCEEDED,
+            result=result,
+            progress=100,
+            lease_expires_at=None,
+            finished_at=timezone.now(),
+            error="",
+        )
+        == 1
+    )
+
+
+def do_fail(job_id: int, reason: str) -> bool:
+    return (
+        Job.objects.filter(pk=job_id)
+        .exclude(state__in=Job.FINAL_STATES)
+        .update(state=Job.State.FAILED, error=reason, lease_expires_at=None, finished_at=timezone.now())
+        == 1
+    )
+
+
+def do_retry_later(job_id: int) -> bool:
+    """Put a running job back in the queue after an unexpected error, with backoff."""
+    job = Job.objects.filter(pk=job_id, state=Job.State.RUNNING).first()
+    if job is None:
+        return False
+    if job.attempts >= settings.JOB_MAX_ATTEMPTS:
+        return do_fail(job_id, "Something went wrong on our side while processing this photo.")
+    updated = Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
+        state=Job.State.QUEUED, lease_expires_at=None
+    )
+    if updated:
+        _enqueue(job_id, delay=5 * 2 ** (job.attempts - 1))
+    return updated == 1
+
+
+def sweep_jobs() -> dict[str, int]:
+    """Re-queue jobs whose worker died; fail those that died too often.
+
+    Huey never redelivers a task whose worker was killed, so this periodic
+    sweep is what makes a killed worker lose nothing.
+    """
+    now = timezone.now()
+    expired = Job.objects.filter(state=Job.State.RUNNING, lease_expires_at__lt=now)
+    failed = 0
+    for job_id in expired.filter(attempts__gte=settings.JOB_MAX_ATTEMPTS).values_list("pk", flat=True):
+        if do_fail(job_id, "The job was interrupted several times and has been stopped."):
+            failed += 1
+    requeue_ids = list(expired.filter(attempts__lt=settings.JOB_MAX_ATTEMPTS).values_list("pk", flat=True))
+    lost = Job.objects.filter(state=Job.State.QUEUED, enqueued_at__lt=now - REQUEUE_QUEUED_AFTER)
+    requeue_ids += list(lost.values_list("pk", flat=True))
+    lost_enqueue = Job.objects.filter(
+        state=Job.State.QUEUED, enqueued_at__isnull=True, created_at__lt=now - REQUEUE_QUEUED_AFTER
+    )
+    requeue_ids += list(lost_enqueue.values_list("pk", flat=True))
+    requeued = 0
+    for job_id in requeue_ids:
+        # Back to queued first, so the state a user sees is true while it waits.
+        Job.objects.filter(pk=job_id, state=Job.State.RUNNING, lease_expires_at__lt=now).update(
+            state=Job.State.QUEUED, lease_expires_at=None
+        )
+        _enqueue(job_id)
+        requeued += 1
+    if failed or requeued:
+        log.info("job sweep: %d re-queued, %d failed", requeued, failed)
+    return {"requeued": requeued, "failed": failed}

@@ -1,0 +1,98 @@
+"""Running one job: claim it, keep its lease alive, do the work, record the end.
+
+Kinds register a handler here; the runner owns status, failure and logging
+so every kind behaves the same when a worker dies or a step raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from types import TracebackType
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from darkroom.photos.models import Photo
+from darkroom.studio import actions
+from darkroom.studio.models import Job
+
+log = logging.getLogger(__name__)
+
+
+class JobError(Exception):
+    """A failure whose message is written for the user (a missing input, say)."""
+
+
+Progress = Callable[[int], None]
+Handler = Callable[[Job, Progress], Photo]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(kind: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        HANDLERS[kind] = handler
+        return handler
+
+    return register
+
+
+class Heartbeat:
+    """Renews the job's lease from a side thread while the handler works."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.progress: int | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{job_id}", daemon=True)
+
+    def _beat(self) -> None:
+        interval = max(1.0, settings.JOB_LEASE_SECONDS / 3)
+        try:
+            while not self._stop.wait(interval):
+                actions.heartbeat(self.job_id, self.progress)
+        finally:
+            connection.close()
+
+    def report(self, percent: int) -> None:
+        self.progress = percent
+        actions.heartbeat(self.job_id, percent)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run(job_id: int) -> str:
+    """Run job ``job_id`` if this worker can claim it; return the final state or 'skipped'."""
+    close_old_connections()
+    if not actions.claim(job_id):
+        return "skipped"
+    job = Job.objects.select_related("input", "owner").get(pk=job_id)
+    handler = HANDLERS.get(job.kind)
+    if handler is None:
+        actions.do_fail(job_id, f"This service cannot run {job.get_kind_display()} jobs.")
+        return Job.State.FAILED
+    try:
+        with Heartbeat(job_id) as beat:
+            result = handler(job, beat.report)
+    except JobError as exc:
+        actions.do_fail(job_id, str(exc))
+        return Job.State.FAILED
+    except Exception:
+        log.exception("job %s (%s) raised", job.public_id, job.kind)
+        actions.do_retry_later(job_id)
+        return Job.objects.get(pk=job_id).state
+    if not actions.do_succeed(job_id, result):
+        # The lease was lost (the sweep gave the job to another worker);
+        # that worker's result wins and this one is discarded.
+        from darkroom.photos.actions import do_delete_photo
+
+        do_delete_photo(result)
+        return "superseded"
+    return Job.State.SUCCEEDED

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from darkroom.studio import views
+
+app_name = "studio"
+urlpatterns = [
+    path("jobs/", views.create, name="create"),
+    path("jobs/<uuid:public_id>/", views.detail, name="detail"),
+    path("jobs/<uuid:public_id>/status", views.status, name="status"),
+]

@@ -1,0 +1,56 @@
+"""Job pages: start a job, watch it run, see the result."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from darkroom.accounts.models import User
+from darkroom.photos.models import Photo
+from darkroom.studio.actions import JobRefused, do_create_job
+from darkroom.studio.models import Job
+
+# htmx stops polling when the server answers 286.
+HTMX_STOP_POLLING = 286
+
+
+def _owned_job(request: HttpRequest, public_id: UUID) -> Job:
+    assert isinstance(request.user, User)
+    return get_object_or_404(Job.objects.select_related("input", "result"), public_id=public_id, owner=request.user)
+
+
+@login_required
+@require_POST
+def create(request: HttpRequest) -> HttpResponse:
+    assert isinstance(request.user, User)
+    try:
+        photo = Photo.objects.get(public_id=UUID(request.POST.get("photo", "")), owner=request.user)
+    except (ValueError, Photo.DoesNotExist):
+        raise Http404 from None
+    try:
+        job = do_create_job(request.user, request.POST.get("kind", ""), photo)
+    except JobRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("photos:detail", public_id=photo.public_id)
+    return redirect("studio:detail", public_id=job.public_id)
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    return render(request, "studio/detail.html", {"job": _owned_job(request, public_id)})
+
+
+@login_required
+@require_GET
+def status(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    job = _owned_job(request, public_id)
+    response = render(request, "studio/_status.html", {"job": job})
+    if job.is_final:
+        response.status_code = HTMX_STOP_POLLING
+    return response

@@ -1,0 +1,206 @@
+"""Shared fixtures: named users, images, the queue, the S3 server, no network."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.conf import settings
+from django.core.files.storage import storages
+from PIL import Image
+
+from darkroom.accounts.models import User
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+# --- the suite cannot reach the network -----------------------------------
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self: socket.socket, address: object) -> object:
+    host = address[0] if isinstance(address, tuple) else address
+    inet = self.family in (socket.AF_INET, socket.AF_INET6)
+    if inet and isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost"):
+        raise RuntimeError(f"tests may not reach the network (tried {host})")
+    return _real_connect(self, address)  # type: ignore[arg-type]
+
+
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+
+
+# --- real services --------------------------------------------------------
+def _wait_for_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def s3_server() -> Iterator[Path | None]:
+    """With DARKROOM_TEST_S3=1, a real S3-compatible server (rclone) for the whole session."""
+    if os.environ.get("DARKROOM_TEST_S3") != "1":
+        yield None
+        return
+    rclone = shutil.which("rclone") or str(Path(sys.executable).parent / "rclone")
+    root = Path(tempfile.mkdtemp(prefix="darkroom-s3-"))
+    (root / os.environ["AWS_STORAGE_BUCKET_NAME"]).mkdir()
+    port = int(os.environ["AWS_S3_ENDPOINT_URL"].rsplit(":", 1)[1])
+    process = subprocess.Popen(
+        [
+            rclone,
+            "serve",
+            "s3",
+            str(root),
+            "--addr",
+            f"127.0.0.1:{port}",
+            "--auth-key",
+            f"{os.environ['AWS_ACCESS_KEY_ID']},{os.environ['AWS_SECRET_ACCESS_KEY']}",
+            "--vfs-cache-mode",
+            "off",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(port)
+        yield root / os.environ["AWS_STORAGE_BUCKET_NAME"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def stored_objects() -> list[str]:
+    """Every object in the private storage, listed from the storage itself."""
+    storage = storages["default"]
+
+    def walk(prefix: str) -> list[str]:
+        directories, files = storage.listdir(prefix)
+        found = [f"{prefix}{name}" for name in files]
+        for directory in directories:
+            found += walk(f"{prefix}{directory}/")
+        return found
+
+    try:
+        return sorted(walk(""))
+    except FileNotFoundError:
+        return []
+
+
+@pytest.fixture(autouse=True)
+def _empty_storage() -> Iterator[None]:
+    """Each test starts and ends with an empty private storage."""
+    yield
+    storage = storages["default"]
+    for key in stored_objects():
+        storage.delete(key)
+
+
+@pytest.fixture
+def huey_queue() -> Iterator[object]:
+    """The real queue (SQLite or Redis), emptied before and after the test."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.flush()
+    yield HUEY
+    HUEY.flush()
+
+
+def drain(huey: object, limit: int = 20) -> int:
+    """Run queued tasks in this process, as a consumer would; return how many ran."""
+    ran = 0
+    while ran < limit:
+        task = huey.dequeue()  # type: ignore[attr-defined]
+        if task is None:
+            break
+        huey.execute(task)  # type: ignore[attr-defined]
+        ran += 1
+    return ran
+
+
+# --- people ---------------------------------------------------------------
+def _user(email: str) -> User:
+    return User.objects.create_user(email=email, password="correct horse battery staple")
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    """The owner."""
+    return _user("alice@example.com")
+
+
+@pytest.fixture
+def bob(db: None) -> User:
+    """Another customer."""
+    return _user("bob@example.com")
+
+
+@pytest.fixture
+def mallory(db: None) -> User:
+    """Someone who must be refused everything of alice's."""
+    return _user("mallory@example.com")
+
+
+# --- images ---------------------------------------------------------------
+def make_photo(width: int = 640, height: int = 480, fmt: str = "JPEG", **save: object) -> bytes:
+    """A photo-like image: smooth gradients plus texture, so codecs behave as on real photos."""
+    rng = np.random.default_rng(width * height)
+    y, x = np.mgrid[0:height, 0:width]
+    base = np.stack([x / width * 180 + 30, y / height * 150 + 40, (x + y) / (width + height) * 120 + 60], axis=-1)
+    noise = rng.normal(0, 8, size=(height, width, 3))
+    pixels = np.clip(base + noise, 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, fmt, **save)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def jpeg() -> bytes:
+    return make_photo()
+
+
+@pytest.fixture
+def browser_type_launch_args(browser_type_launch_args: dict[str, object]) -> dict[str, object]:
+    """Playwright drives Debian's Chromium; it cannot download a browser here."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if Path("/usr/bin/chromium").exists():
+        return
+    if IN_CI:
+        raise pytest.UsageError("Chromium (/usr/bin/chromium) is missing; CI must install it, not skip e2e tests.")
+    skip = pytest.mark.skip(reason="install Debian's chromium to run browser tests: apt-get install -y chromium")
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(skip)
+
+
+__all__ = ["drain", "make_photo", "settings", "stored_objects"]
