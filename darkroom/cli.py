@@ -106,17 +106,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    _manage(["run_huey", *args.huey_args])
+    _manage(["run_huey", *args.extra])
     return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    _manage(["migrate", "--noinput", *args.migrate_args])
+    _manage(["migrate", "--noinput", *args.extra])
     return 0
 
 
 def cmd_manage(args: argparse.Namespace) -> int:
-    _manage(args.manage_args)
+    _manage(args.extra)
     return 0
 
 
@@ -128,22 +128,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--web-workers", type=int, default=2)
     serve.add_argument("--no-worker", action="store_true", help="web only (workers run elsewhere)")
     serve.set_defaults(func=cmd_serve)
-    worker = sub.add_parser("worker", help="run a queue consumer (jobs and periodic tasks)")
-    worker.add_argument("huey_args", nargs=argparse.REMAINDER, help="options for Huey's consumer")
-    worker.set_defaults(func=cmd_worker)
+    worker = sub.add_parser("worker", help="run a queue consumer (jobs and periodic tasks); Huey's options pass")
+    worker.set_defaults(func=cmd_worker, passthrough=True)
     migrate = sub.add_parser("migrate", help="create or update the database tables")
-    migrate.add_argument("migrate_args", nargs=argparse.REMAINDER)
-    migrate.set_defaults(func=cmd_migrate)
+    migrate.set_defaults(func=cmd_migrate, passthrough=True)
     check = sub.add_parser("check", help="validate profile and environment, and reach every service")
     check.set_defaults(func=cmd_check)
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
-    manage.add_argument("manage_args", nargs=argparse.REMAINDER)
-    manage.set_defaults(func=cmd_manage)
+    manage.set_defaults(func=cmd_manage, passthrough=True)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "passthrough", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     result: int = args.func(args)
     return result
 

@@ -204,3 +204,63 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 __all__ = ["drain", "make_photo", "settings", "stored_objects"]
+
+
+# --- real worker processes ------------------------------------------------
+def _database_url_of_test_db() -> str:
+    """DATABASE_URL that points a child process at this test run's database."""
+    from django.db import connection
+
+    params = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{params['NAME']}"
+    user = params.get("USER") or ""
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{params.get('HOST') or '127.0.0.1'}:{params.get('PORT') or 5432}/{params['NAME']}"
+
+
+class WorkerProcess:
+    """A real `darkroom worker` (Huey consumer) on this run's database, queue and storage."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self.log = tempfile.NamedTemporaryFile(prefix="darkroom-worker-", suffix=".log", delete=False)  # noqa: SIM115
+        child_env = {**os.environ, "DATABASE_URL": _database_url_of_test_db(), **(env or {})}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "darkroom.cli", "worker", "--workers", "1", "--delay", "0.05", *args],
+            env=child_env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL: the worker gets no chance to clean up, as in a crash or an OOM kill."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
+
+
+@pytest.fixture
+def worker_process(transactional_db: None, huey_queue: object) -> Iterator[type[WorkerProcess]]:
+    """Start real worker processes; every one is stopped after the test."""
+    started: list[WorkerProcess] = []
+
+    class Tracked(WorkerProcess):
+        def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+            super().__init__(*args, env=env)
+            started.append(self)
+
+    yield Tracked
+    for worker in started:
+        worker.stop()
+        Path(worker.log.name).unlink(missing_ok=True)
