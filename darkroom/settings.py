@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Before allauth: its pages render inside Darkroom's layout
+    # (darkroom/web/templates/allauth/layouts/base.html overrides allauth's).
+    "darkroom.web",
     "allauth",
     "allauth.account",
     "huey.contrib.djhuey",
@@ -61,7 +64,6 @@ INSTALLED_APPS = [
     "darkroom.photos",
     "darkroom.studio",
     "darkroom.privacy",
-    "darkroom.web",
     "darkroom.api",
 ]
 
@@ -138,6 +140,12 @@ HUEY.update(
         "consumer": {
             "workers": env.integer("DARKROOM_WORKERS", 2, minimum=1),
             "worker_type": "thread",
+            # Huey backs off to polling every 10 s when idle; a person waiting
+            # on a job page should not wait that long for it to start. One
+            # poll a second costs an idle SQLite or Redis nothing worth noting.
+            "initial_delay": 0.1,
+            "backoff": 1.15,
+            "max_delay": 1.0,
             # SIGTERM (systemd, containers, `darkroom serve` on Ctrl-C) lets
             # running jobs finish; a job cut off anyway is re-queued by the sweep.
             "graceful_signal": "TERM",
@@ -259,5 +267,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
-    "loggers": {"huey": {"level": "INFO", "propagate": True}},
+    # A handler of its own stops run_huey from adding a second one (lines twice).
+    "loggers": {"huey": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

@@ -174,7 +174,7 @@ def jpeg() -> bytes:
     return make_photo()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, object]) -> dict[str, object]:
     """Playwright drives Debian's Chromium; it cannot download a browser here."""
     return {

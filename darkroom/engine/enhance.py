@@ -40,20 +40,22 @@ def _thumbnail(image: Image) -> Image:
 
 
 def _white_balance_gains(sample: Image) -> NDArray[np.float64]:
-    """Grey-world gains on mid-tones (ignoring near-black and clipped pixels)."""
-    luma = sample.mean(axis=2)
-    mask = (luma > 20) & (luma < 235)
-    pixels = sample[mask] if mask.sum() > 100 else sample.reshape(-1, 3)
-    means = pixels.reshape(-1, 3).mean(axis=0).astype(np.float64) + 1e-6
-    gains: NDArray[np.float64] = np.clip(means.mean() / means, 1 / _MAX_WB_GAIN, _MAX_WB_GAIN)
+    """White-patch gains: the brightest 1% of each channel should be equally bright.
+
+    Grey-world (mean of each channel equal) was tried first and harmed clean
+    photos of coloured subjects (an orange cat turned blue): on scikit-image's
+    sample photos it cost 5-15 dB PSNR where white-patch costs under 1 dB.
+    """
+    highlights = np.percentile(sample.reshape(-1, 3), 99, axis=0).astype(np.float64) + 1e-6
+    gains: NDArray[np.float64] = np.clip(highlights.max() / highlights, 1 / _MAX_WB_GAIN, _MAX_WB_GAIN)
     return gains
 
 
 def _levels(sample: Image, gains: NDArray[np.float64]) -> tuple[float, float]:
-    """Black and white points at the 0.5th / 99.5th luminance percentile after WB."""
+    """Black and white points at the 0.1st / 99.9th luminance percentile after WB."""
     balanced = np.clip(sample.reshape(-1, 3) * gains, 0, 255)
     luma = balanced @ np.array([0.299, 0.587, 0.114])
-    low, high = np.percentile(luma, [0.5, 99.5])
+    low, high = np.percentile(luma, [0.1, 99.9])
     if high - low < 255 / _MAX_LEVELS_GAIN:
         centre = (high + low) / 2
         half = 255 / _MAX_LEVELS_GAIN / 2
