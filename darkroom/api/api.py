@@ -13,15 +13,16 @@ from uuid import UUID
 from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import File, NinjaAPI, Schema, Status
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import HttpError
-from ninja.files import UploadedFile
 from ninja.security import APIKeyCookie, HttpBearer, SessionAuth
 
 from darkroom.accounts.actions import user_for_token
 from darkroom.accounts.models import User
-from darkroom.photos.actions import do_delete_photo, do_upload_photo
+from darkroom.photos.actions import AlreadyUploaded, do_delete_photo, do_upload_photo
 from darkroom.photos.models import Photo
+from darkroom.photos.retention import retention_note
+from darkroom.photos.uploads import refusals_of
 from darkroom.photos.validation import UploadRefused
 from darkroom.photos.views import signed_url_for
 from darkroom.studio.actions import JobRefused, do_create_job
@@ -60,14 +61,22 @@ class Error(Schema):
 class PhotoOut(Schema):
     id: UUID
     kind: str
+    blurhash: str
+    retention: str
     width: int
     height: int
     content_type: str
     byte_size: int
     created_at: datetime.datetime
     url: str
+    preview_url: str
     thumbnail_url: str
     download_url: str
+
+
+class DuplicateOut(Schema):
+    detail: str
+    photo: PhotoOut
 
 
 class JobIn(Schema):
@@ -95,12 +104,15 @@ def _photo_out(request: HttpRequest, photo: Photo) -> PhotoOut:
     return PhotoOut(
         id=photo.public_id,
         kind=photo.kind,
+        blurhash=photo.blurhash,
+        retention=retention_note(photo),
         width=photo.width,
         height=photo.height,
         content_type=photo.content_type,
         byte_size=photo.byte_size,
         created_at=photo.created_at,
         url=absolute(signed_url_for(photo, "original")),
+        preview_url=absolute(signed_url_for(photo, "preview")),
         thumbnail_url=absolute(signed_url_for(photo, "thumb")),
         download_url=absolute(signed_url_for(photo, "original", download=True)),
     )
@@ -121,9 +133,16 @@ def _job_out(request: HttpRequest, job: Job) -> JobOut:
 
 
 @api.get("/v1/photos", response=list[PhotoOut], tags=["photos"])
-def list_photos(request: HttpRequest, limit: int = 50, before: UUID | None = None) -> list[PhotoOut]:
-    """The caller's photos, newest first; pass the last id as ``before`` for the next page."""
+def list_photos(
+    request: HttpRequest, limit: int = 50, before: UUID | None = None, kind: Photo.Kind | None = None
+) -> list[PhotoOut]:
+    """The caller's photos, newest first; pass the last id as ``before`` for the next page.
+
+    ``kind`` keeps only uploads or only results.
+    """
     photos = Photo.objects.filter(owner=_user(request))
+    if kind is not None:
+        photos = photos.filter(kind=kind)
     if before is not None:
         anchor = get_object_or_404(Photo, public_id=before, owner=_user(request))
         photos = photos.filter(created_at__lte=anchor.created_at).exclude(
@@ -132,13 +151,47 @@ def list_photos(request: HttpRequest, limit: int = 50, before: UUID | None = Non
     return [_photo_out(request, photo) for photo in photos[: max(1, min(limit, 200))]]
 
 
-@api.post("/v1/photos", response={201: PhotoOut, 400: Error, 413: Error, 415: Error, 422: Error}, tags=["photos"])
-def upload_photo(request: HttpRequest, file: File[UploadedFile]) -> Status[PhotoOut | Error]:
-    """Upload one JPEG or PNG (multipart field ``file``)."""
+@api.post(
+    "/v1/photos",
+    response={201: PhotoOut, 400: Error, 409: DuplicateOut, 413: Error, 415: Error, 422: Error},
+    tags=["photos"],
+    url_name="upload_photo",
+    # The file is read from request.FILES by hand, so that a body refused
+    # for its size while streaming (photos/uploads.py) still gets its 413.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
+    },
+)
+def upload_photo(request: HttpRequest) -> Status[PhotoOut | Error | DuplicateOut]:
+    """Upload one photo (multipart field ``file``): JPEG, PNG, WebP or HEIC.
+
+    409 when the caller already has this exact file (the existing photo is
+    returned); 413 past the size or pixel limit, before the body is read
+    when its Content-Length already says so.
+    """
+    file = request.FILES.get("file")  # parses the body: refusals are known after this
+    refusals = refusals_of(request)
+    if refusals:
+        return Status(refusals[0].status, Error(detail=refusals[0].reason))
+    if file is None:
+        return Status(400, Error(detail="Send the photo in the multipart field 'file'."))
     try:
         photo = do_upload_photo(_user(request), file, file.size or 0)
     except UploadRefused as refusal:
         return Status(refusal.status, Error(detail=refusal.reason))
+    except AlreadyUploaded as already:
+        return Status(409, DuplicateOut(detail=str(already), photo=_photo_out(request, already.photo)))
     return Status(201, _photo_out(request, photo))
 
 

@@ -1,4 +1,4 @@
-"""State changes for photos: store an upload or a result, delete a photo.
+"""State changes for photos: store an upload or a result, delete photos.
 
 Storage is written before the database row and removed again if the row
 cannot be written, so a failure never leaves a row without files or files
@@ -10,10 +10,13 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+from collections.abc import Iterable
 from typing import IO
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from PIL import Image
 
 from darkroom.accounts.models import User
@@ -23,49 +26,86 @@ from darkroom.photos.validation import CleanImage, validate_upload
 
 log = logging.getLogger(__name__)
 
-THUMB_EDGE = 480
+THUMB_EDGE = 400  # gallery cells are ~200 CSS px: sharp on 2× screens
+PREVIEW_EDGE = 1600  # the photo page; the original is only fetched to download
 _CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
+
+
+class AlreadyUploaded(Exception):
+    """The user already has this exact file; it is offered instead of stored twice."""
+
+    def __init__(self, photo: Photo) -> None:
+        super().__init__("You already uploaded this photo.")
+        self.photo = photo
 
 
 def _encode(image: Image.Image, fmt: str) -> bytes:
     buffer = io.BytesIO()
     if fmt == "JPEG":
-        image.save(buffer, "JPEG", quality=92, optimize=True, subsampling="4:4:4")
+        image.save(buffer, "JPEG", quality=92, subsampling="4:4:4")
     else:
-        image.save(buffer, "PNG", optimize=False, compress_level=6)
+        image.save(buffer, "PNG", compress_level=6)
     return buffer.getvalue()
 
 
-def _thumbnail(image: Image.Image) -> bytes:
-    thumb = image.copy()
-    thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
+def _webp(image: Image.Image, edge: int, quality: int) -> bytes:
+    copy = image.copy()
+    # reducing_gap: a cheap integer pre-shrink before the Lanczos pass,
+    # visually the same and several times faster on a 12 MP photo.
+    copy.thumbnail((edge, edge), Image.Resampling.LANCZOS, reducing_gap=3.0)
     buffer = io.BytesIO()
-    thumb.save(buffer, "WEBP", quality=80, method=4)
+    copy.save(buffer, "WEBP", quality=quality, method=4)
     return buffer.getvalue()
 
 
-def _store(owner: User, clean: CleanImage, kind: Photo.Kind) -> Photo:
+def _blurhash(image: Image.Image) -> str:
+    import blurhash
+
+    tiny = image.copy()
+    tiny.thumbnail((32, 32), Image.Resampling.BILINEAR)
+    x_components = 4 if tiny.width >= tiny.height else 3
+    y_components = 7 - x_components
+    encoded: str = blurhash.encode(
+        np.asarray(tiny.convert("RGB")), components_x=x_components, components_y=y_components
+    )
+    return encoded
+
+
+def digest(stream: IO[bytes]) -> str:
+    """SHA-256 of a stream, read in chunks (an upload may be a large temporary file)."""
+    hasher = hashlib.sha256()
+    stream.seek(0)
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        hasher.update(chunk)
+    stream.seek(0)
+    return hasher.hexdigest()
+
+
+def _store(owner: User, clean: CleanImage, kind: Photo.Kind, sha256: str | None = None) -> Photo:
     body = _encode(clean.image, clean.format)
-    thumb = _thumbnail(clean.image)
+    preview = _webp(clean.image, PREVIEW_EDGE, 82)
+    thumb = _webp(clean.image, THUMB_EDGE, 75)
     extension = "png" if clean.format == "PNG" else "jpg"
-    file_key, thumb_key = storage.new_key(extension), storage.new_key("webp")
+    file_key, preview_key, thumb_key = storage.new_key(extension), storage.new_key("webp"), storage.new_key("webp")
     written: list[str] = []
     try:
-        storage.put(file_key, body)
-        written.append(file_key)
-        storage.put(thumb_key, thumb)
-        written.append(thumb_key)
+        for key, data in ((file_key, body), (preview_key, preview), (thumb_key, thumb)):
+            storage.put(key, data)
+            written.append(key)
         with transaction.atomic():
             return Photo.objects.create(
                 owner=owner,
                 kind=kind,
                 file_key=file_key,
+                preview_key=preview_key,
                 thumb_key=thumb_key,
                 content_type=_CONTENT_TYPES[clean.format],
+                source_format=clean.source_format,
                 width=clean.image.width,
                 height=clean.image.height,
                 byte_size=len(body),
-                sha256=hashlib.sha256(body).hexdigest(),
+                sha256=sha256 or hashlib.sha256(body).hexdigest(),
+                blurhash=_blurhash(clean.image),
             )
     except BaseException:
         storage.delete(written)
@@ -73,25 +113,46 @@ def _store(owner: User, clean: CleanImage, kind: Photo.Kind) -> Photo:
 
 
 def do_upload_photo(owner: User, stream: IO[bytes], size: int) -> Photo:
-    """Validate an upload and store it; raises UploadRefused with a reason."""
+    """Validate an upload and store it.
+
+    Raises UploadRefused (with the reason and HTTP status) or AlreadyUploaded
+    (with the photo the user already has from the same bytes).
+    """
+    sha256 = digest(stream)
+    existing = Photo.objects.filter(owner=owner, kind=Photo.Kind.UPLOAD, sha256=sha256).first()
+    if existing is not None:
+        raise AlreadyUploaded(existing)
     limits = settings.PROFILE.photos
     clean = validate_upload(
         stream, size, max_bytes=limits.max_upload_mb * 1_000_000, max_pixels=limits.max_megapixels * 1_000_000
     )
-    return _store(owner, clean, Photo.Kind.UPLOAD)
+    return _store(owner, clean, Photo.Kind.UPLOAD, sha256)
 
 
 def do_store_result(owner: User, image: Image.Image, fmt: str = "JPEG") -> Photo:
     """Store an image a job produced, as a result photo of ``owner``."""
-    return _store(owner, CleanImage(image=image.convert("RGB"), format=fmt), Photo.Kind.RESULT)
+    clean = CleanImage(image=image.convert("RGB"), format=fmt, source_format=fmt)
+    return _store(owner, clean, Photo.Kind.RESULT)
+
+
+def do_mark_generated(photo: Photo) -> None:
+    """Record that ``photo`` was just used for a generation (starts its retention clock)."""
+    Photo.objects.filter(pk=photo.pk).update(last_generation_at=timezone.now())
+
+
+def do_delete_photos(photos: Iterable[Photo]) -> int:
+    """Delete rows, then (once committed) every stored object of each photo."""
+    photos = list(photos)
+    keys = [key for photo in photos for key in photo.storage_keys]
+    with transaction.atomic():
+        deleted, _ = Photo.objects.filter(pk__in=[photo.pk for photo in photos]).delete()
+        transaction.on_commit(lambda: storage.delete(keys))
+    return len(photos) if deleted else 0
 
 
 def do_delete_photo(photo: Photo) -> None:
-    """Delete the row, then (once committed) every stored object of the photo."""
-    keys = photo.storage_keys
-    with transaction.atomic():
-        photo.delete()
-        transaction.on_commit(lambda: storage.delete(keys))
+    """Delete one photo and all its stored objects."""
+    do_delete_photos([photo])
 
 
 def load_image(photo: Photo) -> Image.Image:

@@ -11,8 +11,10 @@ from django.db import models
 class Photo(models.Model):
     """One image in a user's gallery, stored privately under random keys.
 
-    ``file_key`` and ``thumb_key`` are storage object names made of random
-    bytes only, never of file names or ids (DESIGN.md invariant 4).
+    Three objects per photo: the cleaned original (``file_key``), a WebP
+    preview for the photo page and a WebP thumbnail for the gallery. Their
+    names are random bytes only, never file names or ids (DESIGN.md
+    invariant 4).
     """
 
     class Kind(models.TextChoices):
@@ -24,17 +26,28 @@ class Photo(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.UPLOAD)
     file_key = models.CharField(max_length=200, unique=True)
     thumb_key = models.CharField(max_length=200, unique=True)
+    preview_key = models.CharField(max_length=200, blank=True, default="")
     content_type = models.CharField(max_length=40)
+    source_format = models.CharField(max_length=10, blank=True, default="", help_text="JPEG, PNG, WEBP or HEIF")
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     byte_size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64, db_index=True)
+    sha256 = models.CharField(
+        max_length=64, help_text="Digest of the bytes the user sent (uploads) or of the stored result."
+    )
+    blurhash = models.CharField(max_length=60, blank=True, default="")
+    # Selfie retention counts from here ("30 days after generation").
+    last_generation_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ("-created_at", "-id")
-        indexes = [models.Index(fields=["owner", "-created_at", "-id"], name="photo_gallery_idx")]
+        indexes = [
+            models.Index(fields=["owner", "-created_at", "-id"], name="photo_gallery_idx"),
+            models.Index(fields=["owner", "kind", "-created_at", "-id"], name="photo_gallery_kind_idx"),
+            models.Index(fields=["owner", "sha256"], name="photo_duplicate_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.public_id}"
@@ -45,4 +58,4 @@ class Photo(models.Model):
 
     @property
     def storage_keys(self) -> list[str]:
-        return [self.file_key, self.thumb_key]
+        return [key for key in (self.file_key, self.preview_key, self.thumb_key) if key]

@@ -7,19 +7,23 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.http import require_GET, require_POST
 
 from darkroom.accounts.models import User
 from darkroom.photos import storage
-from darkroom.photos.actions import do_delete_photo, do_upload_photo
+from darkroom.photos.actions import AlreadyUploaded, do_delete_photo, do_delete_photos, do_upload_photo
 from darkroom.photos.models import Photo
-from darkroom.photos.validation import UploadRefused
+from darkroom.photos.retention import retention_note
+from darkroom.photos.uploads import Refusal, refusals_of
+from darkroom.photos.validation import ACCEPTED, UploadRefused
 
-PAGE_SIZE = 48
+PAGE_SIZE = 60
+VARIANTS = ("original", "preview", "thumb")
 
 
 def _user(request: HttpRequest) -> User:
@@ -36,6 +40,8 @@ def signed_url_for(photo: Photo, variant: str, *, download: bool = False) -> str
     """A short-lived URL to one of ``photo``'s files; call only after an owner check."""
     if variant == "thumb":
         key, content_type = photo.thumb_key, "image/webp"
+    elif variant == "preview" and photo.preview_key:
+        key, content_type = photo.preview_key, "image/webp"
     else:
         key, content_type = photo.file_key, photo.content_type
     name = f"{photo.kind}-{str(photo.public_id)[:8]}.{photo.extension}" if download else None
@@ -44,60 +50,87 @@ def signed_url_for(photo: Photo, variant: str, *, download: bool = False) -> str
     )
 
 
-@login_required
-@require_GET
-def gallery(request: HttpRequest) -> HttpResponse:
-    photos = Photo.objects.filter(owner=_user(request))
-    shown = request.GET.get("show", "all")
-    if shown in Photo.Kind.values:
-        photos = photos.filter(kind=shown)
-    after = request.GET.get("after")
+def gallery_page(photos: QuerySet[Photo], after: str | None) -> tuple[list[Photo], UUID | None]:
+    """One page of ``photos`` after the photo ``after`` (keyset pagination on created_at, id).
+
+    Keyset, not OFFSET: page 2,000 costs the same index range scan as page 1.
+    """
     if after:
         try:
-            anchor = Photo.objects.filter(owner=_user(request), public_id=UUID(after)).first()
+            anchor = photos.filter(public_id=UUID(after)).values("created_at", "id").first()
         except ValueError:
             anchor = None
         if anchor is not None:
-            # Keyset pagination: as fast on page 1,000 as on page 1.
             photos = photos.filter(
-                Q(created_at__lt=anchor.created_at) | Q(created_at=anchor.created_at, id__lt=anchor.id)
+                Q(created_at__lt=anchor["created_at"]) | Q(created_at=anchor["created_at"], id__lt=anchor["id"])
             )
-    page = list(photos[: PAGE_SIZE + 1])
-    has_more = len(page) > PAGE_SIZE
-    page = page[:PAGE_SIZE]
+    page = list(photos.order_by("-created_at", "-id")[: PAGE_SIZE + 1])
+    next_after = page[PAGE_SIZE - 1].public_id if len(page) > PAGE_SIZE else None
+    return page[:PAGE_SIZE], next_after
+
+
+@login_required
+@require_GET
+def gallery(request: HttpRequest) -> HttpResponse:
+    photos = Photo.objects.filter(owner=_user(request)).select_related("produced_by")
+    shown = request.GET.get("show", "all")
+    job_kind = request.GET.get("job", "")
+    if shown in Photo.Kind.values:
+        photos = photos.filter(kind=shown)
+    if job_kind:
+        photos = photos.filter(produced_by__kind=job_kind)
+    page, next_after = gallery_page(photos, request.GET.get("after"))
+    from darkroom.studio.models import Job
+
     return render(
         request,
         "photos/gallery.html",
-        {"photos": page, "next_after": page[-1].public_id if has_more else None, "shown": shown},
+        {
+            "photos": page,
+            "next_after": next_after,
+            "shown": shown,
+            "job_kind": job_kind,
+            "job_kinds": Job.Kind.choices,
+        },
     )
 
 
 @login_required
 def upload(request: HttpRequest) -> HttpResponse:
+    """The upload page; without JavaScript its form posts here, with it each file goes to the API."""
     limits = settings.PROFILE.photos
-    context: dict[str, object] = {"max_mb": limits.max_upload_mb, "max_mp": limits.max_megapixels}
+    context: dict[str, object] = {"max_mb": limits.max_upload_mb, "max_mp": limits.max_megapixels, "accepted": ACCEPTED}
     if request.method != "POST":
         return render(request, "photos/upload.html", context)
-    files = request.FILES.getlist("photo")
-    if not files:
-        context["refusals"] = [("", "Choose a photo to upload.")]
-        return render(request, "photos/upload.html", context, status=400)
+    files = request.FILES.getlist("photo")  # parses the body: refusals are known after this
+    refusals: list[Refusal] = list(refusals_of(request))
     stored: list[Photo] = []
-    refusals: list[tuple[str, str]] = []
-    status = 200
+    duplicates: list[Photo] = []
     for uploaded in files:
         try:
             stored.append(do_upload_photo(_user(request), uploaded, uploaded.size or 0))
         except UploadRefused as refusal:
-            refusals.append((uploaded.name or "photo", refusal.reason))
-            status = refusal.status
-    if stored and not refusals:
+            refusals.append(Refusal(uploaded.name or "photo", refusal.reason, refusal.status))
+        except AlreadyUploaded as already:
+            duplicates.append(already.photo)
+    if not (stored or refusals or duplicates):
+        refusals.append(Refusal("", "Choose a photo to upload.", 400))
+    if stored and not refusals and not duplicates:
         messages.success(request, f"Uploaded {len(stored)} photo{'s' if len(stored) > 1 else ''}.")
-        return (
-            redirect("photos:detail", public_id=stored[0].public_id) if len(stored) == 1 else redirect("photos:gallery")
-        )
-    context.update({"refusals": refusals, "stored": stored})
-    return render(request, "photos/upload.html", context, status=200 if stored else status)
+        if len(stored) == 1:
+            return redirect("photos:detail", public_id=stored[0].public_id)
+        return redirect("photos:gallery")
+    context.update({"refusals": refusals, "stored": stored, "duplicates": duplicates})
+    status = 200 if (stored or duplicates) else refusals[0].status
+    return render(request, "photos/upload.html", context, status=status)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A body refused for its size never reached the CSRF check: say what really happened."""
+    refusals = refusals_of(request)
+    if refusals:
+        return HttpResponse(f"{refusals[0].reason} Nothing was stored.", status=413, content_type="text/plain")
+    return django_csrf_failure(request, reason=reason)
 
 
 @login_required
@@ -114,6 +147,7 @@ def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "produced_by": produced_by,
             "original": produced_by.input if produced_by else None,
             "jobs": jobs,
+            "retention": retention_note(photo),
             "can_enhance": settings.PROFILE.features.enhance and photo.kind == Photo.Kind.UPLOAD,
         },
     )
@@ -122,7 +156,7 @@ def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @login_required
 @require_GET
 def file(request: HttpRequest, public_id: UUID, variant: str) -> HttpResponse:
-    if variant not in ("original", "thumb"):
+    if variant not in VARIANTS:
         raise Http404
     photo = owned_photo(request, public_id)
     response = HttpResponseRedirect(signed_url_for(photo, variant, download=request.GET.get("download") == "1"))
@@ -160,4 +194,23 @@ def delete(request: HttpRequest, public_id: UUID) -> HttpResponse:
     photo = owned_photo(request, public_id)
     do_delete_photo(photo)
     messages.success(request, "The photo and all its files were deleted.")
+    return redirect("photos:gallery")
+
+
+@login_required
+@require_POST
+def bulk_delete(request: HttpRequest) -> HttpResponse:
+    """Delete the checked photos of the gallery; ids that are not the user's are ignored."""
+    ids: list[UUID] = []
+    for value in request.POST.getlist("photo"):
+        try:
+            ids.append(UUID(value))
+        except ValueError:
+            continue
+    photos = list(Photo.objects.filter(owner=_user(request), public_id__in=ids))
+    if not photos:
+        messages.error(request, "Select the photos to delete first.")
+        return redirect("photos:gallery")
+    count = do_delete_photos(photos)
+    messages.success(request, f"Deleted {count} photo{'s' if count != 1 else ''} and all their files.")
     return redirect("photos:gallery")

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from darkroom.accounts.models import User
+from darkroom.photos.actions import do_mark_generated
 from darkroom.photos.models import Photo
 from darkroom.studio.models import Job
 
@@ -81,17 +82,24 @@ def heartbeat(job_id: int, progress: int | None = None) -> bool:
 
 
 def do_succeed(job_id: int, result: Photo) -> bool:
-    return (
-        Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
-            state=Job.State.SUCCEEDED,
-            result=result,
-            progress=100,
-            lease_expires_at=None,
-            finished_at=timezone.now(),
-            error="",
+    """Record the result; the input's retention clock starts now ("30 days after generation")."""
+    with transaction.atomic():
+        won = (
+            Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
+                state=Job.State.SUCCEEDED,
+                result=result,
+                progress=100,
+                lease_expires_at=None,
+                finished_at=timezone.now(),
+                error="",
+            )
+            == 1
         )
-        == 1
-    )
+        if won:
+            job = Job.objects.select_related("input").get(pk=job_id)
+            if job.input is not None:
+                do_mark_generated(job.input)
+    return won
 
 
 def do_fail(job_id: int, reason: str) -> bool:

@@ -54,12 +54,31 @@ def test_upload_enhance_and_fetch_through_the_api(client: Client, alice: User, h
     assert job["state"] == "succeeded"
     assert job["result"]["kind"] == "result"
     assert [p["id"] for p in client.get("/api/v1/photos", **auth).json()] == [job["result"]["id"], photo_id]
+    assert [p["id"] for p in client.get("/api/v1/photos?kind=upload", **auth).json()] == [photo_id]
+    assert client.get("/api/v1/photos?kind=nonsense", **auth).status_code == 422
+
+
+def test_the_api_offers_the_existing_photo_for_a_duplicate(client: Client, alice: User) -> None:
+    auth = _bearer(alice)
+    data = make_photo()
+    first = _upload(client, auth, data).json()
+    response = _upload(client, auth, data)
+    assert response.status_code == 409
+    assert response.json()["photo"]["id"] == first["id"]
+    assert "already uploaded" in response.json()["detail"]
+    assert Photo.objects.count() == 1
+
+
+def test_the_api_asks_for_the_file_field(client: Client, alice: User) -> None:
+    response = client.post("/api/v1/photos", {"picture": "x"}, **_bearer(alice))
+    assert response.status_code == 400
+    assert "multipart field 'file'" in response.json()["detail"]
 
 
 def test_the_api_refuses_bad_uploads_with_a_reason(client: Client, alice: User) -> None:
     response = _upload(client, _bearer(alice), b"%PDF-1.7 not an image")
     assert response.status_code == 415
-    assert "not a JPEG or PNG" in response.json()["detail"]
+    assert "not a photo we can read" in response.json()["detail"]
     assert not Photo.objects.exists()
 
 
@@ -93,7 +112,7 @@ def test_mallory_gets_404_for_alices_photos_and_jobs(client: Client, alice: User
 def test_deleting_through_the_api_removes_the_files(client: Client, alice: User) -> None:
     auth = _bearer(alice)
     photo_id = _upload(client, auth, make_photo()).json()["id"]
-    assert len(stored_objects()) == 2
+    assert len(stored_objects()) == 3
     assert client.delete(f"/api/v1/photos/{photo_id}", **auth).status_code == 204
     assert stored_objects() == []
 

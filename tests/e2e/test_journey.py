@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import Dialog, Page, expect
 from pytest_django.live_server_helper import LiveServer
@@ -61,17 +62,30 @@ def test_it_takes_a_new_user_from_sign_up_to_a_deleted_result(
     page.get_by_label("Date of birth").fill(_adult_birth_date())
     page.get_by_label("I have read the privacy policy").check()
     page.get_by_role("button", name=re.compile(r"^sign up$", re.IGNORECASE)).click()
+    # Verification is mandatory: open the link from the email (Django's outbox, in-process).
+    expect(page.get_by_role("heading", name=re.compile("verify your email", re.IGNORECASE))).to_be_visible()
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+", mail.outbox[-1].body)
+    assert link, mail.outbox[-1].body
+    page.goto(link.group(0))
+    page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", name="Your photos")).to_be_visible()
     expect(page).to_have_url(f"{live_server.url}/photos/")
     user = User.objects.get(email="newcomer@example.com")
     assert user.age_confirmed_at is not None
 
-    # 2. Upload a JPEG; the photo's own page opens.
+    # 2. Upload a JPEG and a text file: each gets its own progress row and verdict;
+    #    the photo's link opens its page.
     upload_file = tmp_path / "holiday.jpg"
     upload_file.write_bytes(make_photo(1200, 800))
+    notes = tmp_path / "notes.jpg"
+    notes.write_bytes(b"not a photo at all")
     page.get_by_role("link", name="Upload", exact=True).click()
-    page.get_by_label("Photos").set_input_files(upload_file)
-    page.get_by_role("button", name="Upload", exact=True).click()
+    page.locator("#id_photo").set_input_files([upload_file, notes])
+    rows = page.locator("#upload-list li")
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text="notes.jpg")).to_contain_text("not a photo we can read")
+    expect(rows.filter(has_text="holiday.jpg").locator("progress")).to_have_attribute("value", "100")
+    rows.filter(has_text="holiday.jpg").get_by_role("link", name=re.compile("Uploaded")).click()
     expect(page).to_have_url(re.compile(rf"/photos/{UUID}/$"))
     expect(page.get_by_role("heading", name="Your photo")).to_be_visible()
     assert _wait_until_loaded(page, "img.photo-large") == [1200]
@@ -121,15 +135,20 @@ def test_it_takes_a_new_user_from_sign_up_to_a_deleted_result(
     # The gallery now shows the upload and the result.
     page.get_by_role("link", name="Photos", exact=True).click()
     expect(page.get_by_role("heading", name="Your photos")).to_be_visible()
-    expect(page.locator(".gallery > a")).to_have_count(2)
-    expect(page.locator(".gallery .badge")).to_have_text(["Enhanced"])
+    expect(page.locator(".gallery .tile > a")).to_have_count(2)
+    expect(page.locator(".gallery .badge:not(.expiry)")).to_have_text(["Enhance"])
     _wait_until_loaded(page, ".gallery img")
     screenshot(page, "gallery.png")
 
     # 5. Open the result and delete it, accepting the confirmation.
-    page.locator(".gallery > a", has=page.locator(".badge")).click()
+    page.locator(".gallery .tile > a", has=page.locator(".badge:not(.expiry)")).click()
     expect(page).to_have_url(f"{live_server.url}/photos/{result.public_id}/")
-    expect(page.get_by_role("heading", name="Enhanced photo")).to_be_visible()
+    expect(page.get_by_role("heading", name="Enhance result")).to_be_visible()
+    # Before and after, one over the other, split by a slider.
+    assert _wait_until_loaded(page, ".compare img") == [1200, 1200]
+    page.locator(".compare-slider").fill("80")
+    assert page.evaluate("getComputedStyle(document.querySelector('.compare')).getPropertyValue('--split')") == "80%"
+    screenshot(page, "compare.png")
     result_keys = result.storage_keys
     assert set(result_keys) <= set(stored_objects())
     dialogs: list[tuple[str, str]] = []
@@ -143,7 +162,7 @@ def test_it_takes_a_new_user_from_sign_up_to_a_deleted_result(
     expect(page.get_by_text("The photo and all its files were deleted.")).to_be_visible()
     expect(page).to_have_url(f"{live_server.url}/photos/")
     assert [kind for kind, _ in dialogs] == ["confirm"]
-    expect(page.locator(".gallery > a")).to_have_count(1)
+    expect(page.locator(".gallery .tile > a")).to_have_count(1)
     assert not Photo.objects.filter(pk=result.pk).exists()
     remaining = set(stored_objects())
     assert remaining.isdisjoint(result_keys)
@@ -197,7 +216,7 @@ def test_it_fits_the_gallery_on_a_phone_without_horizontal_scrolling(
     page = phone_page
     sign_in(page, live_server.url, alice.email)
     page.reload()  # without the one-off "signed in" message
-    expect(page.locator(".gallery > a")).to_have_count(6)
+    expect(page.locator(".gallery .tile > a")).to_have_count(6)
     _wait_until_loaded(page, ".gallery img")
     sizes: dict[str, Any] = page.evaluate(
         "({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})"

@@ -118,7 +118,7 @@ def test_deleting_a_photo_removes_every_stored_object(
 ) -> None:
     other = _photo_of(alice)
     client.force_login(alice)
-    assert len(stored_objects()) == 4
+    assert len(stored_objects()) == 6
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/photos/{alices_photo.public_id}/delete/")
     assert response.status_code == 302

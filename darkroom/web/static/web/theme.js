@@ -11,15 +11,14 @@
     else root.removeAttribute("data-theme");
   }
   apply(stored());
-  document.addEventListener("DOMContentLoaded", function () {
-    var button = document.getElementById("theme-toggle");
-    if (!button) return;
-    button.addEventListener("click", function () {
-      var current = root.getAttribute("data-theme") ||
-        (window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");
-      var next = current === "dark" ? "light" : "dark";
-      try { localStorage.setItem(KEY, next); } catch (e) { /* private mode: per page only */ }
-      apply(next);
-    });
+  // Delegated from the document, attached at once: a click that lands before
+  // the page has finished loading (deferred scripts still running) still counts.
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest || !event.target.closest("#theme-toggle")) return;
+    var current = root.getAttribute("data-theme") ||
+      (window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");
+    var next = current === "dark" ? "light" : "dark";
+    try { localStorage.setItem(KEY, next); } catch (e) { /* private mode: this page only */ }
+    apply(next);
   });
 })();
