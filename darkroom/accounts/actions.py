@@ -1,13 +1,18 @@
-"""State changes for accounts: API tokens."""
+"""State changes for accounts: API tokens, one-time codes, unfinished sign-ups, the profile."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import secrets
 
+from allauth.account import app_settings as account_settings
+from django.db.models import Q
 from django.utils import timezone
 
+from darkroom.accounts import codes
 from darkroom.accounts.models import ApiToken, User
+from darkroom.notify.actions import do_discard_code_messages
 
 TOKEN_PREFIX = "drk_"  # noqa: S105 - a public prefix, not a secret
 
@@ -38,3 +43,38 @@ def do_revoke_api_token(user: User, public_id: str) -> bool:
     """Delete one of ``user``'s tokens; False when it is not theirs or does not exist."""
     deleted, _ = ApiToken.objects.filter(user=user, public_id=public_id).delete()
     return deleted > 0
+
+
+def _unfinished_signups() -> Q:
+    # Signed up by phone and never proved the number: no email, never signed in.
+    return Q(phone__isnull=False, phone_verified=False, email__isnull=True, last_login__isnull=True)
+
+
+def do_end_code(code_digest: str, *, user: object | None) -> None:
+    """A code was used or ended (too many wrong tries): drop everything Darkroom holds for it.
+
+    allauth drops its own state (the digest in the session). With ``user``, an
+    unfinished phone sign-up that the code was to complete is deleted too: a
+    refused sign-up leaves no account behind.
+    """
+    codes.forget_tries(code_digest)
+    do_discard_code_messages(code_digest)
+    if isinstance(user, User) and user.pk:
+        User.objects.filter(_unfinished_signups(), pk=user.pk).delete()
+
+
+def do_sweep_unfinished_signups() -> int:
+    """Delete phone sign-ups whose code expired unused; return how many.
+
+    The person walked away (or mistyped their number): the account was never
+    usable, and the number was never proved to be theirs.
+    """
+    cutoff = timezone.now() - datetime.timedelta(seconds=account_settings.PHONE_VERIFICATION_TIMEOUT)
+    deleted, _ = User.objects.filter(_unfinished_signups(), date_joined__lt=cutoff).delete()
+    return deleted
+
+
+def do_update_name(user: User, name: str) -> None:
+    """Set how the service addresses ``user``."""
+    user.name = name.strip()[:150]
+    user.save(update_fields=["name", "updated_at"])

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
 from darkroom.accounts.models import User
-from darkroom.profile import active as active_profile
 
 
 def age_on(birth_date: datetime.date, today: datetime.date) -> int:
@@ -40,15 +40,15 @@ class AgeConfirmationForm(forms.Form):
         today = timezone.localdate()
         if birth_date > today:
             raise forms.ValidationError("A date of birth cannot be in the future.")
-        minimum = active_profile().accounts.minimum_age
+        minimum = settings.PROFILE.accounts.minimum_age
         if age_on(birth_date, today) < minimum:
             raise forms.ValidationError(
-                f"You must be at least {minimum} years old to use {active_profile().brand.name}."
+                f"You must be at least {minimum} years old to use {settings.PROFILE.brand.name}."
             )
         return birth_date
 
     def signup(self, request: HttpRequest, user: User) -> None:
-        profile = active_profile()
+        profile = settings.PROFILE
         user.age_confirmed_at = timezone.now()
         user.minimum_age_confirmed = profile.accounts.minimum_age
         user.policy_version_accepted = profile.privacy.policy_version

@@ -14,15 +14,15 @@ class UserManager(BaseUserManager["User"]):
 
     use_in_migrations = True
 
-    def _create(self, email: str, password: str | None, **extra: Any) -> User:
-        if not email:
-            raise ValueError("An email address is required")
-        user = self.model(email=self.normalize_email(email), **extra)
+    def _create(self, email: str | None, password: str | None, **extra: Any) -> User:
+        if not email and not extra.get("phone"):
+            raise ValueError("An email address or a phone number is required")
+        user = self.model(email=self.normalize_email(email) if email else None, **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+    def create_user(self, email: str | None, password: str | None = None, **extra: Any) -> User:
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create(email, password, **extra)
@@ -33,13 +33,21 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractUser):
-    """A person with an account. Signs in by email (phone and Google come later)."""
+    """A person with an account.
+
+    Signs in by email + password, by phone + SMS code, or with Google, as the
+    profile allows; so either ``email`` or ``phone`` may be missing (NULL, never
+    "", which would collide with the unique constraint).
+    """
 
     username = None  # type: ignore[assignment]
     first_name = None  # type: ignore[assignment]
     last_name = None  # type: ignore[assignment]
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    email = models.EmailField("email address", unique=True)
+    email = models.EmailField("email address", unique=True, null=True, blank=True)  # type: ignore[assignment]
+    # E.164 (+6591234567), parsed and checked by accounts.phone before it lands here.
+    phone = models.CharField("phone number", max_length=16, unique=True, null=True, blank=True)
+    phone_verified = models.BooleanField(default=False)
     name = models.CharField(max_length=150, blank=True)
     # What the person confirmed at sign-up: we keep *that* they were old
     # enough and when, never their date of birth (data minimisation).
@@ -58,7 +66,13 @@ class User(AbstractUser):
         ordering = ("id",)
 
     def __str__(self) -> str:
-        return self.email
+        return self.email or self.phone or f"user {self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # allauth writes "" for a missing email; NULL keeps "unique" meaning "one account per address".
+        self.email = self.email or None
+        self.phone = self.phone or None
+        super().save(*args, **kwargs)
 
 
 class ApiToken(models.Model):
