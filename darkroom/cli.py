@@ -1,4 +1,4 @@
-"""The ``darkroom`` command: serve, worker, migrate, check, manage.
+"""The ``darkroom`` command: serve, worker, migrate, check, billing, manage.
 
 ``serve`` runs the whole service in the foreground: gunicorn for the web and a
 Huey consumer (which also runs the periodic tasks). Ctrl-C asks both to stop
@@ -112,6 +112,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     _manage(["migrate", "--noinput", *args.extra])
+    # The rate limits' cache table (settings CACHES) when there is no Redis; a no-op otherwise.
+    _manage(["createcachetable"])
+    return 0
+
+
+def cmd_billing(args: argparse.Namespace) -> int:
+    _manage(["billing", *args.extra])
     return 0
 
 
@@ -134,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(func=cmd_migrate, passthrough=True)
     check = sub.add_parser("check", help="validate profile and environment, and reach every service")
     check.set_defaults(func=cmd_check)
+    billing = sub.add_parser(
+        "billing", help="billing operations: `billing reconcile` fetches missed Stripe events", add_help=False
+    )
+    billing.set_defaults(func=cmd_billing, passthrough=True)
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.set_defaults(func=cmd_manage, passthrough=True)
     return parser

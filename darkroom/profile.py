@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
 
 PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
 DEFAULT_PROFILE = "demo"
@@ -44,14 +44,39 @@ class Operator(_Strict):
 
 
 class Accounts(_Strict):
+    """How people sign up and in, and the limits that keep SMS from being abused.
+
+    SMS costs the operator money per message, and some destinations pay kickbacks
+    to whoever makes them receive texts ("SMS pumping"): codes go only to the
+    countries listed, and at most ``sms_per_ip_per_hour`` / ``sms_per_hour``.
+    """
+
     minimum_age: int = Field(ge=13, le=21)
     login_methods: list[Literal["email", "phone", "google"]] = Field(min_length=1)
     password_hasher: Literal["argon2", "bcrypt"] = "argon2"  # noqa: S105 - an algorithm name
+    sms_countries: list[str] = Field(default_factory=list, description="ISO 3166 codes SMS may go to")
+    sms_per_ip_per_hour: int = Field(default=10, ge=1, le=1000)
+    sms_per_hour: int = Field(default=200, ge=1, le=100_000, description="all SMS of the service together")
+
+    @field_validator("sms_countries")
+    @classmethod
+    def _country_codes(cls, value: list[str]) -> list[str]:
+        bad = [code for code in value if len(code) != 2 or not code.isalpha() or not code.isupper()]
+        if bad:
+            raise ValueError(f"use two-letter upper-case ISO 3166 codes such as SG (got {', '.join(bad)})")
+        return value
+
+    @model_validator(mode="after")
+    def _phone_needs_countries(self) -> Accounts:
+        if "phone" in self.login_methods and not self.sms_countries:
+            raise ValueError("phone login needs sms_countries: the countries codes may be sent to")
+        return self
 
 
 class Photos(_Strict):
     max_upload_mb: int = Field(ge=1, le=200)
-    max_megapixels: int = Field(ge=1, le=200)
+    # Pillow refuses more than 89 MP as a possible decompression bomb.
+    max_megapixels: int = Field(ge=1, le=89)
     signed_url_seconds: int = Field(ge=10, le=3600)
 
 
@@ -62,6 +87,59 @@ class Features(_Strict):
     animate: bool = False
     upscale: bool = False
     restore_faces: bool = False
+
+
+JobKind = Literal["enhance", "critique", "generate", "animate", "upscale", "restore_faces"]
+Tier = Literal["free", "pro"]
+# ISO 4217, lower case as Stripe writes it.
+_CURRENCY = r"^[a-z]{3}$"
+
+
+class CreditPack(_Strict):
+    """A pack of credits sold once; ``price`` in the currency's smallest unit (cents)."""
+
+    code: str = Field(pattern=r"^[a-z0-9-]+$")
+    name: str = Field(min_length=1)
+    credits: int = Field(ge=1, le=1_000_000)
+    price: int = Field(ge=1)
+    currency: str = Field(pattern=_CURRENCY)
+
+
+class ProPlan(_Strict):
+    """The Pro subscription: billed monthly, grants credits each month, unlocks the pro tier."""
+
+    name: str = Field(min_length=1)
+    price: int = Field(ge=1)
+    currency: str = Field(pattern=_CURRENCY)
+    monthly_credits: int = Field(ge=0, le=1_000_000)
+    pro_only_features: list[JobKind] = Field(default_factory=list, description="features only Pro may use")
+    perks: list[str] = Field(min_length=1, description="what Pro unlocks, in words shown on the billing page")
+
+
+class Billing(_Strict):
+    """What credits cost and what each job costs in credits, per tier.
+
+    ``pro`` is optional: a service without it sells credit packs only.
+    """
+
+    packs: list[CreditPack] = Field(min_length=1)
+    job_credits: dict[Tier, dict[JobKind, int]]
+    pro: ProPlan | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Billing:
+        codes = [pack.code for pack in self.packs]
+        if len(set(codes)) != len(codes):
+            raise ValueError("packs: every pack needs its own code")
+        tiers = {"free", "pro"} if self.pro else {"free"}
+        if set(self.job_credits) != tiers:
+            raise ValueError(
+                f"job_credits: give exactly the tiers {sorted(tiers)} (pro only with a [billing.pro] plan)"
+            )
+        for tier, prices in self.job_credits.items():
+            if any(cost < 0 for cost in prices.values()):
+                raise ValueError(f"job_credits.{tier}: a job cannot cost less than 0 credits")
+        return self
 
 
 class Retention(_Strict):
@@ -91,6 +169,16 @@ class Profile(_Strict):
     photos: Photos
     features: Features
     privacy: Privacy
+    billing: Billing
+
+    @model_validator(mode="after")
+    def _every_offered_job_has_a_price(self) -> Profile:
+        offered = [name for name, on in self.features.model_dump().items() if on]
+        for tier, prices in self.billing.job_credits.items():
+            missing = [name for name in offered if name not in prices]
+            if missing:
+                raise ValueError(f"billing.job_credits.{tier}: no price for offered feature(s) {', '.join(missing)}")
+        return self
 
     @field_validator("slug")
     @classmethod

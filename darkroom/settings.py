@@ -15,6 +15,7 @@ import dj_database_url
 import django_stubs_ext
 
 from darkroom import env, profile
+from darkroom.accounts.config import allauth_settings
 
 # Lets admin classes and querysets be subscripted (ModelAdmin[Photo]) at run time.
 django_stubs_ext.monkeypatch()
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",  # allauth.usersessions' page uses it
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     # Before allauth: its pages render inside Darkroom's layout
@@ -59,10 +61,16 @@ INSTALLED_APPS = [
     "darkroom.web",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "allauth.mfa",
+    "allauth.usersessions",
     "huey.contrib.djhuey",
     "darkroom.accounts",
+    "darkroom.notify",
     "darkroom.photos",
     "darkroom.studio",
+    "darkroom.billing",
     "darkroom.privacy",
     "darkroom.api",
 ]
@@ -77,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "darkroom.accounts.middleware.refused_form_status",
 ]
 
 ROOT_URLCONF = "darkroom.urls"
@@ -197,9 +207,30 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 
-# Uploads above this stream to a temporary file instead of memory.
+# Uploads above this stream to a temporary file instead of memory; the
+# profile's byte limit is enforced while the body streams in (photos/uploads.py).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+FILE_UPLOAD_HANDLERS = [
+    "darkroom.photos.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+CSRF_FAILURE_VIEW = "darkroom.photos.views.csrf_failure"
+
+# --- Billing --------------------------------------------------------------
+# With no secret key, purchases go through Darkroom's own test gateway (no card
+# network); with one, through Stripe Checkout. Prices come from the profile.
+STRIPE_SECRET_KEY = env.string("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env.string("STRIPE_WEBHOOK_SECRET")
+STRIPE_PUBLISHABLE_KEY = env.string("STRIPE_PUBLISHABLE_KEY")
+if STRIPE_SECRET_KEY and not STRIPE_SECRET_KEY.startswith(("sk_", "rk_")):
+    raise env.EnvError("STRIPE_SECRET_KEY must be a secret (sk_…) or restricted (rk_…) key, never a publishable one")
+if bool(STRIPE_SECRET_KEY) != bool(STRIPE_WEBHOOK_SECRET):
+    # Without the webhook secret no payment would ever be confirmed; without the
+    # key the webhook could not re-fetch what it is told. Half a setup is refused.
+    raise env.EnvError("set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET together (or neither, for the test gateway)")
 
 # --- Accounts -------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -220,22 +251,103 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-ACCOUNT_LOGIN_METHODS = {"email"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Which ways in (email + password, phone + SMS code, Google) follow the profile;
+# darkroom/accounts/config.py derives allauth's settings from it.
+GOOGLE_CLIENT_ID = env.string("GOOGLE_CLIENT_ID")
+GOOGLE_CLIENT_SECRET = env.string("GOOGLE_CLIENT_SECRET")
+if bool(GOOGLE_CLIENT_ID) != bool(GOOGLE_CLIENT_SECRET):
+    raise env.EnvError("set GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET together (or neither: no Google sign-in)")
+_accounts = allauth_settings(PROFILE, google_client_id=GOOGLE_CLIENT_ID, google_secret=GOOGLE_CLIENT_SECRET)
+ACCOUNT_LOGIN_METHODS = _accounts["ACCOUNT_LOGIN_METHODS"]
+ACCOUNT_SIGNUP_FIELDS = _accounts["ACCOUNT_SIGNUP_FIELDS"]
+ACCOUNT_LOGIN_BY_CODE_ENABLED = _accounts["ACCOUNT_LOGIN_BY_CODE_ENABLED"]
+ACCOUNT_EMAIL_VERIFICATION = _accounts["ACCOUNT_EMAIL_VERIFICATION"]
+SOCIALACCOUNT_PROVIDERS = _accounts["SOCIALACCOUNT_PROVIDERS"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_SIGNUP_FORM_CLASS = "darkroom.accounts.forms.AgeConfirmationForm"
 ACCOUNT_ADAPTER = "darkroom.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "darkroom.accounts.signin_forms.LoginForm",
+    "confirm_login_code": "darkroom.accounts.signin_forms.ConfirmLoginCodeForm",
+    "verify_phone": "darkroom.accounts.signin_forms.VerifyPhoneForm",
+}
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = None
-ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # this session stays; every other one ends (session auth hash)
+ACCOUNT_CHANGE_EMAIL = True  # a new address replaces the old only once verified
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True  # only in the browser that signed up (allauth checks the session)
+# One-time codes: 6 digits from a CSPRNG, 10 minutes, 3 wrong tries, kept only as
+# an HMAC (darkroom/accounts/codes.py). Email verification and password reset
+# use signed links, never codes: codes.py would not see those.
+ALLAUTH_USER_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
+ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 10 * 60
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60
+ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 3
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = False
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+# The 6th failed sign-in for one account within 5 minutes is refused (429);
+# counted per login key, so an unknown email is treated like a known one.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
+SOCIALACCOUNT_ADAPTER = "darkroom.accounts.adapter.SocialAccountAdapter"
+# Always through the sign-up form: the age gate and the policy consent apply to Google too.
+SOCIALACCOUNT_AUTO_SIGNUP = False
+# A Google address equal to an existing account's is never linked silently:
+# the owner signs in first and connects Google from the account page.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_STORE_TOKENS = False  # Google is used to sign in, never called later
+SOCIALACCOUNT_ONLY = False
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = PROFILE.brand.name
+USERSESSIONS_TRACK_ACTIVITY = True
 LOGIN_REDIRECT_URL = "/photos/"
 LOGIN_URL = "/accounts/login/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 
 EMAIL_BACKEND = env.string("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", PROFILE.operator.contact_email)
+
+# --- Cache ----------------------------------------------------------------
+# Rate limits (sign-in failures, SMS per number / IP / hour) live here, so they
+# must hold across gunicorn workers and machines: Redis when there is one, else
+# a table in the database (`darkroom migrate` creates it).
+CACHES: dict[str, dict[str, object]]
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "darkroom_cache"}}
+CACHES["default"]["KEY_PREFIX"] = env.string("DARKROOM_CACHE_PREFIX", "darkroom") or "darkroom"
+
+# --- SMS ------------------------------------------------------------------
+# With no vendor configured, texts go to the outbox (the admin, and /dev/sms/
+# with DEBUG); nothing leaves the machine. darkroom/notify/sms/.
+SMS_BACKEND = env.string("SMS_BACKEND", "outbox") or "outbox"
+if SMS_BACKEND not in ("outbox", "alibaba", "twilio"):
+    raise env.EnvError(f"SMS_BACKEND must be outbox, alibaba or twilio (got {SMS_BACKEND!r})")
+ALIBABA_ACCESS_KEY_ID = env.string("ALIBABA_ACCESS_KEY_ID")
+ALIBABA_ACCESS_KEY_SECRET = env.string("ALIBABA_ACCESS_KEY_SECRET")
+ALIBABA_SMS_SIGN_NAME = env.string("ALIBABA_SMS_SIGN_NAME")
+ALIBABA_SMS_TEMPLATE_CODE = env.string("ALIBABA_SMS_TEMPLATE_CODE")
+# Singapore is Alibaba Cloud International's SMS endpoint.
+ALIBABA_SMS_ENDPOINT = env.string("ALIBABA_SMS_ENDPOINT", "dysmsapi.ap-southeast-1.aliyuncs.com")
+TWILIO_ACCOUNT_SID = env.string("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env.string("TWILIO_AUTH_TOKEN")
+TWILIO_FROM = env.string("TWILIO_FROM") or ""  # a number (+1…) or a Messaging Service SID (MG…)
+TWILIO_API_BASE = env.string("TWILIO_API_BASE")  # only to point the SDK at a stand-in
+_sms_needs = {
+    "alibaba": [
+        "ALIBABA_ACCESS_KEY_ID",
+        "ALIBABA_ACCESS_KEY_SECRET",
+        "ALIBABA_SMS_SIGN_NAME",
+        "ALIBABA_SMS_TEMPLATE_CODE",
+    ],
+    "twilio": ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM"],
+}
+_sms_missing = [name for name in _sms_needs.get(SMS_BACKEND, []) if not globals()[name]]
+if _sms_missing:
+    raise env.EnvError(f"SMS_BACKEND={SMS_BACKEND} needs {', '.join(_sms_missing)}")
 
 # --- Security -------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -268,5 +380,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
     # A handler of its own stops run_huey from adding a second one (lines twice).
-    "loggers": {"huey": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Twilio's client logs each request at INFO; keep vendor traffic out of the logs.
+        "twilio": {"level": "WARNING"},
+    },
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import shutil
 import socket
@@ -19,7 +20,11 @@ from django.conf import settings
 from django.core.files.storage import storages
 from PIL import Image
 
+import darkroom.urls  # noqa: F401 - see below
 from darkroom.accounts.models import User
+
+# allauth builds its URL patterns from the settings at first import; import them
+# now, under the demo profile (every way in), before any test switches profile.
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -111,6 +116,22 @@ def _empty_storage() -> Iterator[None]:
         storage.delete(key)
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache(django_db_blocker: pytest.FixtureRequest) -> None:
+    """Each test starts with no rate-limit history (the cache is the database or Redis)."""
+    from django.core.cache import cache
+    from django.core.cache.backends.redis import RedisCache
+
+    if isinstance(cache, RedisCache):
+        # Not clear(): that would FLUSHDB, and the queue shares the Redis database.
+        client = cache._cache.get_client(None, write=True)
+        for key in client.scan_iter(match=f"{cache.key_prefix}:*"):
+            client.delete(key)
+    else:
+        with django_db_blocker.unblock():  # type: ignore[attr-defined]
+            cache.clear()
+
+
 @pytest.fixture
 def huey_queue() -> Iterator[object]:
     """The real queue (SQLite or Redis), emptied before and after the test."""
@@ -135,7 +156,12 @@ def drain(huey: object, limit: int = 20) -> int:
 
 # --- people ---------------------------------------------------------------
 def _user(email: str) -> User:
-    return User.objects.create_user(email=email, password="correct horse battery staple")
+    """A user as sign-up leaves one: with a verified primary address (verification is mandatory)."""
+    from allauth.account.models import EmailAddress
+
+    user = User.objects.create_user(email=email, password="correct horse battery staple")
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
 
 
 @pytest.fixture
@@ -157,9 +183,17 @@ def mallory(db: None) -> User:
 
 
 # --- images ---------------------------------------------------------------
-def make_photo(width: int = 640, height: int = 480, fmt: str = "JPEG", **save: object) -> bytes:
-    """A photo-like image: smooth gradients plus texture, so codecs behave as on real photos."""
-    rng = np.random.default_rng(width * height)
+_photo_seeds = itertools.count(1)
+
+
+def make_photo(
+    width: int = 640, height: int = 480, fmt: str = "JPEG", seed: int | None = None, **save: object
+) -> bytes:
+    """A photo-like image: smooth gradients plus texture, so codecs behave as on real photos.
+
+    Each call makes a different image (duplicates are refused), unless ``seed`` is given.
+    """
+    rng = np.random.default_rng(next(_photo_seeds) if seed is None else seed)
     y, x = np.mgrid[0:height, 0:width]
     base = np.stack([x / width * 180 + 30, y / height * 150 + 40, (x + y) / (width + height) * 120 + 60], axis=-1)
     noise = rng.normal(0, 8, size=(height, width, 3))

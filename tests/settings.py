@@ -13,6 +13,8 @@ import tempfile
 
 os.environ.setdefault("DARKROOM_VAR_DIR", tempfile.mkdtemp(prefix="darkroom-test-"))
 os.environ.setdefault("DARKROOM_QUEUE_NAME", f"darkroom-test-{os.getpid()}")
+# Rate limits live in the cache; a prefix of its own keeps this run's apart (Redis is shared).
+os.environ.setdefault("DARKROOM_CACHE_PREFIX", f"darkroom-test-{os.getpid()}")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
 
 if os.environ.get("DARKROOM_TEST_S3") == "1" and not os.environ.get("AWS_S3_ENDPOINT_URL"):

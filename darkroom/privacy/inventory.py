@@ -27,7 +27,10 @@ class Retention(StrEnum):
     UPLOAD_AFTER_GENERATION = "uploads: the profile's days after their last generation, else until deleted"
     SESSION_EXPIRY = "until the session expires or the user signs out"
     CONFIRMATION_EXPIRY = "until the confirmation is used or expires"
+    CODE_LIFETIME = "until the code is used, ends after 3 wrong tries, or expires (10 minutes)"
     OPERATOR_AUDIT = "operator audit trail: kept while the account exists"
+    TRANSACTION_RECORDS = "orders and credits: the profile's orders_years (tax law), pseudonymised on erasure"
+    PAYMENT_NOTIFICATIONS = "gateway notifications: details cleared 35 days after processing"
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,20 @@ def _account(purpose: str) -> Personal:
 _PHOTO_CONTENT = Personal(Category.CONTENT, "provide the photo service", Retention.UNTIL_USER_DELETES)
 _JOB_HISTORY = Personal(Category.USAGE, "show the user their job history", Retention.UNTIL_USER_DELETES)
 
+
+def _billing(purpose: str) -> Personal:
+    return Personal(Category.USAGE, purpose, Retention.TRANSACTION_RECORDS)
+
+
 INVENTORY: dict[str, dict[str, Personal | NotPersonal]] = {
     "accounts.User": {
         "id": KEY,
         "public_id": KEY,
         "password": Personal(Category.ACCOUNT, "sign in (stored hashed)", Retention.ACCOUNT_LIFETIME),
         "email": Personal(Category.CONTACT, "sign in and transactional email", Retention.ACCOUNT_LIFETIME),
+        # Accounts: phone sign-in (selfie-studio §1 "phone number used for registration and login").
+        "phone": Personal(Category.CONTACT, "sign in by SMS code", Retention.ACCOUNT_LIFETIME),
+        "phone_verified": _account("whether the phone number was proved by a code"),
         "name": _account("address the user"),
         "last_login": Personal(Category.SECURITY, "spot account misuse", Retention.ACCOUNT_LIFETIME),
         "is_superuser": NOT_PERSONAL,
@@ -93,6 +104,12 @@ INVENTORY: dict[str, dict[str, Personal | NotPersonal]] = {
         "kind": NOT_PERSONAL,
         "file_key": Personal(Category.CONTENT, "the photo itself (storage object)", Retention.UPLOAD_AFTER_GENERATION),
         "thumb_key": Personal(Category.CONTENT, "thumbnail of the photo", Retention.UPLOAD_AFTER_GENERATION),
+        "preview_key": Personal(Category.CONTENT, "screen-sized copy of the photo", Retention.UPLOAD_AFTER_GENERATION),
+        "blurhash": Personal(Category.CONTENT, "blurred placeholder while loading", Retention.UPLOAD_AFTER_GENERATION),
+        "last_generation_at": Personal(
+            Category.USAGE, "start of the selfie retention period", Retention.UPLOAD_AFTER_GENERATION
+        ),
+        "source_format": NOT_PERSONAL,
         "content_type": NOT_PERSONAL,
         "width": NOT_PERSONAL,
         "height": NOT_PERSONAL,
@@ -119,6 +136,159 @@ INVENTORY: dict[str, dict[str, Personal | NotPersonal]] = {
         "finished_at": _JOB_HISTORY,
         "created_at": _JOB_HISTORY,
         "updated_at": TIMESTAMP,
+    },
+    # Billing. Amounts, credits and gateway ids outlive the account (tax law);
+    # erasure removes the user link and contact (billing.actions.do_pseudonymise).
+    "billing.Wallet": {
+        "id": KEY,
+        "public_id": KEY,
+        "user": LINK,
+        "gateway_customer_id": _billing("find the person's payments at the payment processor"),
+        "pseudonymised_at": TIMESTAMP,
+        "created_at": TIMESTAMP,
+        "updated_at": TIMESTAMP,
+    },
+    "billing.LedgerEntry": {
+        "id": KEY,
+        "wallet": LINK,
+        "amount": _billing("credit balance and statement"),
+        "kind": _billing("credit balance and statement"),
+        "idempotency_key": NotPersonal("names an order, job or event id, never a person"),
+        "reference": NotPersonal("names an order or job id, never a person"),
+        "description": _billing("say on the statement what credits were for"),
+        "operator": Personal(Category.SECURITY, "who made a manual adjustment", Retention.OPERATOR_AUDIT),
+        "created_at": _billing("credit balance and statement"),
+    },
+    "billing.Order": {
+        "id": KEY,
+        "public_id": KEY,
+        "user": LINK,
+        "wallet": LINK,
+        "kind": _billing("records of purchases"),
+        "product": _billing("records of purchases"),
+        "description": _billing("records of purchases"),
+        "amount": _billing("records of purchases"),
+        "currency": _billing("records of purchases"),
+        "credits": _billing("records of purchases"),
+        "status": _billing("records of purchases"),
+        "gateway": NOT_PERSONAL,
+        "gateway_session_id": _billing("match the order with the payment processor"),
+        "gateway_payment_id": _billing("match the order with the payment processor"),
+        "gateway_invoice_id": _billing("match the order with the payment processor"),
+        "gateway_subscription_id": _billing("match the order with the payment processor"),
+        "email": Personal(Category.CONTACT, "whom the receipt is made out to", Retention.ACCOUNT_LIFETIME),
+        "amount_refunded": _billing("records of refunds"),
+        "credits_reversed": _billing("records of refunds"),
+        "paid_at": _billing("records of purchases"),
+        "retain_until": NotPersonal("the end of the row's own retention period"),
+        "pseudonymised_at": TIMESTAMP,
+        "created_at": _billing("records of purchases"),
+        "updated_at": TIMESTAMP,
+    },
+    "billing.Subscription": {
+        "id": KEY,
+        "public_id": KEY,
+        "wallet": LINK,
+        "gateway": NOT_PERSONAL,
+        "gateway_subscription_id": _billing("match the subscription with the payment processor"),
+        "gateway_customer_id": _billing("match the subscription with the payment processor"),
+        "status": _billing("whether the person has Pro"),
+        "current_period_end": _billing("whether the person has Pro"),
+        "cancel_at_period_end": _billing("whether the person has Pro"),
+        "created_at": _billing("whether the person has Pro"),
+        "updated_at": TIMESTAMP,
+    },
+    "billing.WebhookEvent": {
+        "id": KEY,
+        "gateway": NOT_PERSONAL,
+        "event_id": NotPersonal("the processor's random event id"),
+        "type": NOT_PERSONAL,
+        "payload": Personal(
+            Category.CONTACT,
+            "apply a payment notification (holds the payer's name and email)",
+            Retention.PAYMENT_NOTIFICATIONS,
+        ),
+        "source": NOT_PERSONAL,
+        "processed_at": TIMESTAMP,
+        "attempts": NOT_PERSONAL,
+        "outcome": NotPersonal("what processing did, by order or subscription id"),
+        "last_error": NOT_PERSONAL,
+        "created_at": TIMESTAMP,
+        "updated_at": TIMESTAMP,
+    },
+    "billing.AccountFlag": {
+        "id": KEY,
+        "wallet": LINK,
+        "order": LINK,
+        "reason": _billing("let the operator settle a refund of spent credits"),
+        "credits_short": _billing("let the operator settle a refund of spent credits"),
+        "resolved_at": TIMESTAMP,
+        "resolved_by": Personal(Category.SECURITY, "which operator settled a flag", Retention.OPERATOR_AUDIT),
+        "created_at": TIMESTAMP,
+        "updated_at": TIMESTAMP,
+    },
+    # Accounts: the SMS outbox, Google sign-in, second factor, active sessions.
+    "notify.OutboxSms": {
+        "id": KEY,
+        "public_id": KEY,
+        "to": Personal(Category.CONTACT, "development stand-in for the phone a code goes to", Retention.CODE_LIFETIME),
+        "body": Personal(Category.SECURITY, "the text as the phone would show it", Retention.CODE_LIFETIME),
+        "code_digest": NotPersonal("HMAC of a one-time code, to delete the message once the code is used"),
+        "expires_at": TIMESTAMP,
+        "created_at": TIMESTAMP,
+        "updated_at": TIMESTAMP,
+    },
+    "socialaccount.SocialApp": {
+        "id": KEY,
+        "provider": NOT_PERSONAL,
+        "provider_id": NOT_PERSONAL,
+        "name": NOT_PERSONAL,
+        "client_id": NotPersonal("the service's own OAuth client id"),
+        "secret": NotPersonal("the service's own OAuth secret (unused: it comes from the environment)"),
+        "key": NOT_PERSONAL,
+        "settings": NOT_PERSONAL,
+    },
+    "socialaccount.SocialAccount": {
+        "id": KEY,
+        "user": LINK,
+        "provider": _account("which provider the person signs in with"),
+        "uid": Personal(
+            Category.ACCOUNT, "Google's subject id: the key the account is found by", Retention.ACCOUNT_LIFETIME
+        ),
+        "last_login": Personal(Category.SECURITY, "spot account misuse", Retention.ACCOUNT_LIFETIME),
+        "date_joined": _account("account history"),
+        "extra_data": Personal(
+            Category.CONTACT, "the Google profile given at sign-in (name, email, picture)", Retention.ACCOUNT_LIFETIME
+        ),
+    },
+    "socialaccount.SocialToken": {
+        "id": KEY,
+        "app": LINK,
+        "account": LINK,
+        # SOCIALACCOUNT_STORE_TOKENS is off: no row is ever written.
+        "token": Personal(Category.SECURITY, "not stored (Google is never called later)", Retention.SESSION_EXPIRY),
+        "token_secret": Personal(Category.SECURITY, "not stored", Retention.SESSION_EXPIRY),
+        "expires_at": TIMESTAMP,
+    },
+    "mfa.Authenticator": {
+        "id": KEY,
+        "user": LINK,
+        "type": _account("which second factor is on"),
+        "data": Personal(
+            Category.SECURITY, "TOTP secret and hashed recovery codes for the second factor", Retention.ACCOUNT_LIFETIME
+        ),
+        "created_at": TIMESTAMP,
+        "last_used_at": Personal(Category.SECURITY, "spot misuse of the second factor", Retention.ACCOUNT_LIFETIME),
+    },
+    "usersessions.UserSession": {
+        "id": KEY,
+        "user": LINK,
+        "session_key": Personal(Category.SECURITY, "sign out a device from the account page", Retention.SESSION_EXPIRY),
+        "ip": Personal(Category.SECURITY, "let the user recognise their devices", Retention.SESSION_EXPIRY),
+        "user_agent": Personal(Category.SECURITY, "let the user recognise their devices", Retention.SESSION_EXPIRY),
+        "data": Personal(Category.SECURITY, "session bookkeeping", Retention.SESSION_EXPIRY),
+        "created_at": Personal(Category.SECURITY, "let the user recognise their devices", Retention.SESSION_EXPIRY),
+        "last_seen_at": Personal(Category.SECURITY, "let the user recognise their devices", Retention.SESSION_EXPIRY),
     },
     # Third-party models Darkroom installs.
     "account.EmailAddress": {
