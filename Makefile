@@ -37,6 +37,7 @@ lint: $(STAMP)
 ## bench: the benchmarks under bench/ (figures go in bench/README.md)
 bench: $(STAMP)
 	$(BIN)/python bench/skeleton.py
+	$(BIN)/python bench/upload.py
 
 ## worker: a queue consumer only (production: any number of machines)
 worker: $(STAMP)
