@@ -80,6 +80,7 @@ def test_it_takes_a_new_user_from_sign_up_to_a_deleted_result(
     notes = tmp_path / "notes.jpg"
     notes.write_bytes(b"not a photo at all")
     page.get_by_role("link", name="Upload", exact=True).click()
+    expect(page.locator("html.js")).to_have_count(1)  # the uploader is listening
     page.locator("#id_photo").set_input_files([upload_file, notes])
     rows = page.locator("#upload-list li")
     expect(rows).to_have_count(2)

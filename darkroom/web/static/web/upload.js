@@ -105,4 +105,10 @@
     zone.addEventListener(type, function (event) { event.preventDefault(); zone.classList.remove("over"); });
   });
   zone.addEventListener("drop", function (event) { sendAll(event.dataTransfer.files); });
+  // Files chosen before this deferred script ran (a quick tap on a slow
+  // phone) fired their "change" with nobody listening: send them now.
+  if (input.files.length) {
+    sendAll(input.files);
+    input.value = "";
+  }
 })();
