@@ -33,12 +33,18 @@ from darkroom.notify.sms import CodeMessage, SmsError, backend
 logger = logging.getLogger(__name__)
 
 
-def refusal(
-    request: HttpRequest, status: int, title: str, message: str, retry_after: int | None = None
-) -> HttpResponse:
+class Refusal(HttpResponse):
+    """A refusal page that keeps its reason in words, so the JSON API can answer with the same one."""
+
+    def __init__(self, body: str, *, status: int, detail: str) -> None:
+        super().__init__(body, status=status)
+        self.detail = detail
+
+
+def refusal(request: HttpRequest, status: int, title: str, message: str, retry_after: int | None = None) -> Refusal:
     """A page that says what went wrong and what to do, with the right status."""
     body = render_to_string("accounts/refused.html", {"title": title, "message": message}, request=request)
-    response = HttpResponse(body, status=status)
+    response = Refusal(body, status=status, detail=message)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response

@@ -19,6 +19,7 @@ from ninja.security import APIKeyCookie, HttpBearer, SessionAuth
 
 from darkroom.accounts.actions import user_for_token
 from darkroom.accounts.models import User
+from darkroom.api.auth import router as auth_router
 from darkroom.photos.actions import AlreadyUploaded, do_delete_photo, do_upload_photo
 from darkroom.photos.models import Photo
 from darkroom.photos.retention import retention_note
@@ -46,6 +47,7 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
     auth=auth,
 )
+api.add_router("/v1/auth", auth_router)
 
 
 def _user(request: HttpRequest) -> User:
