@@ -23,6 +23,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from darkroom.accounts import codes
@@ -183,6 +184,22 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth sh
             if clear is not None:
                 context = {**context, "code": clear}
         super().send_mail(template_prefix, email, context)
+
+    def send_account_already_exists_mail(self, email: str) -> None:
+        """Tell the owner of ``email`` that someone signed up with it; say how to add Google to it.
+
+        allauth's own mail only offers a password reset; a person who came by Google
+        must be told to sign in with their password and connect Google from there.
+        """
+        request = self._request()
+        ctx = {
+            "brand": settings.PROFILE.brand.name,
+            "login_url": request.build_absolute_uri(reverse("account_login")),
+            "account_url": request.build_absolute_uri(reverse("accounts:account")),
+            "password_reset_url": request.build_absolute_uri(reverse("account_reset_password")),
+            "offers_google": "google" in settings.PROFILE.accounts.login_methods,
+        }
+        self.send_mail("accounts/email/account_already_exists", email, ctx)
 
     # --- brute force ------------------------------------------------------
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
