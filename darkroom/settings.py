@@ -300,6 +300,7 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
 SOCIALACCOUNT_STORE_TOKENS = False  # Google is used to sign in, never called later
 SOCIALACCOUNT_ONLY = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ADAPTER = "darkroom.accounts.mfa.MFAAdapter"  # TOTP keys encrypted at rest
 MFA_TOTP_ISSUER = PROFILE.brand.name
 USERSESSIONS_TRACK_ACTIVITY = True
 LOGIN_REDIRECT_URL = "/photos/"
