@@ -77,6 +77,15 @@ def test_it_ends_other_sessions_on_password_change_and_keeps_this_one(photo_coac
     assert elsewhere.get("/photos/").status_code == 302
 
 
+def test_sign_out_everywhere_else_ends_the_other_sessions_only(photo_coach: Profile, alice: User) -> None:
+    here, elsewhere = Client(), Client()
+    assert _sign_in(here, alice.email) == 302
+    assert _sign_in(elsewhere, alice.email) == 302
+    assert here.post("/accounts/sessions/").status_code == 302
+    assert here.get("/photos/").status_code == 200
+    assert elsewhere.get("/photos/").status_code == 302
+
+
 def test_it_rotates_the_session_at_sign_in_and_kills_it_at_sign_out(photo_coach: Profile, alice: User) -> None:
     client = Client()
     client.get("/accounts/login/")
