@@ -302,7 +302,9 @@ SOCIALACCOUNT_ONLY = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_ADAPTER = "darkroom.accounts.mfa.MFAAdapter"  # TOTP keys encrypted at rest
 MFA_TOTP_ISSUER = PROFILE.brand.name
-USERSESSIONS_TRACK_ACTIVITY = True
+# Sessions are listed (and ended) without tracking each page view: tracking
+# writes to the database on every signed-in request (bench/upload.py).
+USERSESSIONS_TRACK_ACTIVITY = False
 LOGIN_REDIRECT_URL = "/photos/"
 LOGIN_URL = "/accounts/login/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"

@@ -48,22 +48,27 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def _webp(image: Image.Image, edge: int, quality: int) -> bytes:
-    copy = image.copy()
-    # reducing_gap: a cheap integer pre-shrink before the Lanczos pass,
-    # visually the same and several times faster on a 12 MP photo.
-    copy.thumbnail((edge, edge), Image.Resampling.LANCZOS, reducing_gap=3.0)
+def _shrunk(image: Image.Image, edge: int) -> Image.Image:
+    """A copy whose long side is at most ``edge`` (resize makes the copy: no full-size one first)."""
+    scale = min(1.0, edge / max(image.size))
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    # reducing_gap: an integer pre-shrink before the Lanczos pass where the
+    # ratio allows it (the 400 px thumbnail of a 12 MP photo, not the preview).
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0) if size != image.size else image
+
+
+def _webp(image: Image.Image, quality: int) -> bytes:
     buffer = io.BytesIO()
     # method=2: half the encode time of method=4 for a file 1% larger
     # (bench/README.md, the skeleton benchmark's profile of a 12 MP upload).
-    copy.save(buffer, "WEBP", quality=quality, method=2)
+    image.save(buffer, "WEBP", quality=quality, method=2)
     return buffer.getvalue()
 
 
 def _blurhash(image: Image.Image) -> str:
     import blurhash
 
-    tiny = image.copy()
+    tiny = image.copy()  # called with the small preview, never the full photo
     tiny.thumbnail((32, 32), Image.Resampling.BILINEAR)
     x_components = 4 if tiny.width >= tiny.height else 3
     y_components = 7 - x_components
@@ -85,8 +90,11 @@ def digest(stream: IO[bytes]) -> str:
 
 def _store(owner: User, clean: CleanImage, kind: Photo.Kind, sha256: str | None = None) -> Photo:
     body = _encode(clean.image, clean.format)
-    preview = _webp(clean.image, PREVIEW_EDGE, 82)
-    thumb = _webp(clean.image, THUMB_EDGE, 75)
+    # The thumbnail and the blurhash come from the preview: the same look,
+    # without a second pass over the full-size photo.
+    preview_image = _shrunk(clean.image, PREVIEW_EDGE)
+    preview = _webp(preview_image, 82)
+    thumb = _webp(_shrunk(preview_image, THUMB_EDGE), 75)
     extension = "png" if clean.format == "PNG" else "jpg"
     file_key, preview_key, thumb_key = storage.new_key(extension), storage.new_key("webp"), storage.new_key("webp")
     written: list[str] = []
@@ -107,7 +115,7 @@ def _store(owner: User, clean: CleanImage, kind: Photo.Kind, sha256: str | None 
                 height=clean.image.height,
                 byte_size=len(body),
                 sha256=sha256 or hashlib.sha256(body).hexdigest(),
-                blurhash=_blurhash(clean.image),
+                blurhash=_blurhash(preview_image),
             )
     except BaseException:
         storage.delete(written)

@@ -107,11 +107,14 @@ def _to_srgb(image: Image.Image) -> Image.Image:
             # A broken embedded profile: keep the pixels rather than refuse
             # a photo that people can see fine elsewhere.
             pass
-    return image.convert("RGBA" if has_alpha else "RGB")
+    wanted = "RGBA" if has_alpha else "RGB"
+    return image if image.mode == wanted else image.convert(wanted)
 
 
 def _flatten(image: Image.Image) -> Image.Image:
     """Transparent areas onto white, as a photo viewer shows them."""
+    if image.mode == "RGB":
+        return image
     if image.mode == "RGBA":
         background = Image.new("RGBA", image.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, image).convert("RGB")
@@ -148,7 +151,8 @@ def validate_upload(stream: IO[bytes], size: int, *, max_bytes: int, max_pixels:
             image.seek(0)  # animated PNG/WebP: the first frame is the photo
         image.load()
         lossless = kind == "PNG" or (kind == "WEBP" and _webp_is_lossless(stream))
-        upright = ImageOps.exif_transpose(image) or image
+        ImageOps.exif_transpose(image, in_place=True)  # no copy when already upright
+        upright = image
         clean = _flatten(_to_srgb(_to_8bit(upright)))
     except UploadRefused:
         raise
@@ -157,7 +161,9 @@ def validate_upload(stream: IO[bytes], size: int, *, max_bytes: int, max_pixels:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, MemoryError, KeyError):
         raise UploadRefused("The image is damaged or incomplete; try exporting it again.", status=422) from None
 
-    # A fresh image object carries no info dict: EXIF, GPS, XMP, IPTC, ICC,
-    # maker notes and comments are all gone before anything is stored.
-    pixels = Image.frombytes("RGB", clean.size, clean.tobytes())
-    return CleanImage(image=pixels, format="PNG" if lossless else "JPEG", source_format=kind)
+    # Only pixels go on: EXIF, GPS, XMP, IPTC, ICC, maker notes and comments
+    # all live in ``info`` (and the EXIF cache), which is emptied here, so none
+    # can reach an encoder (tests look for each in every stored object).
+    clean.info = {}
+    clean._exif = None  # Pillow's cache of getexif()
+    return CleanImage(image=clean, format="PNG" if lossless else "JPEG", source_format=kind)

@@ -53,7 +53,10 @@ def signed_url_for(photo: Photo, variant: str, *, download: bool = False) -> str
 def gallery_page(photos: QuerySet[Photo], after: str | None) -> tuple[list[Photo], UUID | None]:
     """One page of ``photos`` after the photo ``after`` (keyset pagination on created_at, id).
 
-    Keyset, not OFFSET: page 2,000 costs the same index range scan as page 1.
+    Keyset, not OFFSET. The plain ``created_at <= anchor`` term is redundant
+    with the OR below but gives SQLite a range on photo_gallery_idx; without
+    it the planner walked from the newest photo down to the anchor (11 ms on
+    the last page of 100k photos against 0.2 ms on the first: bench/upload.py).
     """
     if after:
         try:
@@ -61,7 +64,7 @@ def gallery_page(photos: QuerySet[Photo], after: str | None) -> tuple[list[Photo
         except ValueError:
             anchor = None
         if anchor is not None:
-            photos = photos.filter(
+            photos = photos.filter(created_at__lte=anchor["created_at"]).filter(
                 Q(created_at__lt=anchor["created_at"]) | Q(created_at=anchor["created_at"], id__lt=anchor["id"])
             )
     page = list(photos.order_by("-created_at", "-id")[: PAGE_SIZE + 1])
