@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import hashlib
 import io
 import os
 import platform
@@ -42,6 +41,7 @@ from typing import IO, TYPE_CHECKING, Any
 import cv2
 import numpy as np
 import PIL
+from harness import code_files, code_state  # bench/harness.py
 from PIL import Image
 
 if TYPE_CHECKING:
@@ -240,38 +240,6 @@ def setup_django() -> User:
     from darkroom.accounts.models import User
 
     return User.objects.create_user(email="bench@example.com", password=secrets.token_urlsafe(16))
-
-
-def code_files() -> dict[str, str]:
-    """Digest of each file of darkroom's code and profiles, to notice an edit made while the bench ran."""
-    paths = [*ROOT.joinpath("darkroom").rglob("*.py"), *ROOT.joinpath("profiles").glob("*.toml")]
-    return {str(path.relative_to(ROOT)): hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(paths)}
-
-
-def code_fingerprint() -> str:
-    digest = hashlib.sha256()
-    for name, file_digest in code_files().items():
-        digest.update(f"{name}\0{file_digest}\0".encode())
-    return digest.hexdigest()[:12]
-
-
-def code_state() -> str:
-    """The commit (and whether darkroom/ or profiles/ differ from it) the bench runs."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--", "darkroom", "profiles"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.splitlines()
-    except (OSError, subprocess.CalledProcessError):
-        return f"not a git checkout (code digest {code_fingerprint()})"
-    dirty = f" + {len(status)} uncommitted change(s) under darkroom/ and profiles/" if status else ""
-    return f"commit {head}{dirty} (code digest {code_fingerprint()})"
 
 
 class Worker:

@@ -60,6 +60,7 @@ import cv2
 import numpy as np
 import PIL
 import psutil
+from harness import code_files, code_state  # bench/harness.py
 from PIL import Image
 
 if TYPE_CHECKING:
@@ -351,41 +352,6 @@ def setup_django() -> tuple[User, str]:
     user = User.objects.create_user(email="bench@example.com", password=secrets.token_urlsafe(16))
     _token, raw = do_issue_api_token(user, "bench")
     return user, raw
-
-
-def code_files() -> dict[str, str]:
-    """A digest of each of darkroom's code, template and profile files, to notice an edit made during the run."""
-    paths = [
-        *ROOT.joinpath("darkroom").rglob("*.py"),
-        *ROOT.joinpath("darkroom").rglob("*.html"),
-        *ROOT.joinpath("profiles").glob("*.toml"),
-    ]
-    return {str(path.relative_to(ROOT)): hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(paths)}
-
-
-def code_fingerprint() -> str:
-    digest = hashlib.sha256()
-    for name, file_digest in code_files().items():
-        digest.update(f"{name} {file_digest}\n".encode())
-    return digest.hexdigest()[:12]
-
-
-def code_state() -> str:
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--", "darkroom", "profiles"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.splitlines()
-    except (OSError, subprocess.CalledProcessError):
-        return f"not a git checkout (code digest {code_fingerprint()})"
-    dirty = f" + {len(status)} uncommitted change(s) under darkroom/ and profiles/" if status else ""
-    return f"commit {head}{dirty} (code digest {code_fingerprint()})"
 
 
 def free_port() -> int:
