@@ -1,4 +1,4 @@
-"""What both benchmarks record about the code they measured.
+"""What both benchmarks share: the photo they upload, and the record of the code they measured.
 
 A benchmark's figures belong to one state of the code: these helpers name the
 commit (and any uncommitted change under darkroom/ or profiles/) and a digest
@@ -11,7 +11,11 @@ import hashlib
 import subprocess
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
+WIDTH, HEIGHT = 4000, 3000  # 12 MP, a phone camera's photo
 
 
 def code_files() -> dict[str, str]:
@@ -47,3 +51,25 @@ def code_state() -> str:
         return f"not a git checkout (code digest {code_fingerprint()})"
     dirty = f" + {len(status)} uncommitted change(s) under darkroom/ and profiles/" if status else ""
     return f"commit {head}{dirty} (code digest {code_fingerprint()})"
+
+
+def photo_pixels(seed: int = 12) -> np.ndarray:
+    """Photo-like 4000×3000 RGB pixels: gradients, shapes with edges, grain and noise."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
+    sky = np.stack([x / WIDTH * 160 + 40, y / HEIGHT * 130 + 50, (x + y) / (WIDTH + HEIGHT) * 110 + 70], axis=-1)
+    blotches = rng.normal(0, 1, size=(HEIGHT // 50, WIDTH // 50, 3)).astype(np.float32)
+    sky += cv2.resize(blotches, (WIDTH, HEIGHT), interpolation=cv2.INTER_CUBIC) * 25
+    canvas = np.clip(sky, 0, 255).astype(np.uint8)
+    for _ in range(60):
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        cx, cy = int(rng.integers(0, WIDTH)), int(rng.integers(0, HEIGHT))
+        if rng.random() < 0.5:
+            corner = (cx + int(rng.integers(50, 800)), cy + int(rng.integers(50, 600)))
+            cv2.rectangle(canvas, (cx, cy), corner, colour, -1, cv2.LINE_AA)
+        else:
+            cv2.circle(canvas, (cx, cy), int(rng.integers(20, 400)), colour, -1, cv2.LINE_AA)
+    soft = cv2.GaussianBlur(canvas, (0, 0), 1.0).astype(np.float32)
+    grain = cv2.GaussianBlur(rng.normal(0, 1, size=(HEIGHT, WIDTH)).astype(np.float32), (0, 0), 0.6)
+    noise = rng.normal(0, 6, size=soft.shape).astype(np.float32)
+    return np.clip(soft + grain[..., None] * 35 + noise, 0, 255).astype(np.uint8)

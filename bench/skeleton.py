@@ -41,7 +41,7 @@ from typing import IO, TYPE_CHECKING, Any
 import cv2
 import numpy as np
 import PIL
-from harness import code_files, code_state  # bench/harness.py
+from harness import HEIGHT, WIDTH, code_files, code_state, photo_pixels  # bench/harness.py
 from PIL import Image
 
 if TYPE_CHECKING:
@@ -50,7 +50,6 @@ if TYPE_CHECKING:
     from darkroom.studio.models import Job
 
 ROOT = Path(__file__).resolve().parent.parent
-WIDTH, HEIGHT = 4000, 3000
 POLL_SECONDS = 0.01
 JOB_TIMEOUT_SECONDS = 120.0
 WORKER_STOP_SECONDS = 45.0
@@ -153,24 +152,7 @@ class CpuWatch:
 # --- the photo ------------------------------------------------------------
 def make_photo_jpeg(seed: int = 12) -> bytes:
     """A photo-like 4000×3000 JPEG (quality 90): gradients, shapes with edges, grain and noise."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
-    sky = np.stack([x / WIDTH * 160 + 40, y / HEIGHT * 130 + 50, (x + y) / (WIDTH + HEIGHT) * 110 + 70], axis=-1)
-    blotches = rng.normal(0, 1, size=(HEIGHT // 50, WIDTH // 50, 3)).astype(np.float32)
-    sky += cv2.resize(blotches, (WIDTH, HEIGHT), interpolation=cv2.INTER_CUBIC) * 25
-    canvas = np.clip(sky, 0, 255).astype(np.uint8)
-    for _ in range(60):
-        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
-        cx, cy = int(rng.integers(0, WIDTH)), int(rng.integers(0, HEIGHT))
-        if rng.random() < 0.5:
-            corner = (cx + int(rng.integers(50, 800)), cy + int(rng.integers(50, 600)))
-            cv2.rectangle(canvas, (cx, cy), corner, colour, -1, cv2.LINE_AA)
-        else:
-            cv2.circle(canvas, (cx, cy), int(rng.integers(20, 400)), colour, -1, cv2.LINE_AA)
-    soft = cv2.GaussianBlur(canvas, (0, 0), 1.0).astype(np.float32)
-    grain = cv2.GaussianBlur(rng.normal(0, 1, size=(HEIGHT, WIDTH)).astype(np.float32), (0, 0), 0.6)
-    noise = rng.normal(0, 6, size=soft.shape).astype(np.float32)
-    pixels = np.clip(soft + grain[..., None] * 35 + noise, 0, 255).astype(np.uint8)
+    pixels = photo_pixels(seed)
     exif = Image.Exif()
     exif[0x010F] = "Darkroom Bench"  # Make
     exif[0x0110] = "Synthetic 12MP"  # Model

@@ -60,14 +60,13 @@ import cv2
 import numpy as np
 import PIL
 import psutil
-from harness import code_files, code_state  # bench/harness.py
+from harness import HEIGHT, WIDTH, code_files, code_state, photo_pixels  # bench/harness.py
 from PIL import Image
 
 if TYPE_CHECKING:
     from darkroom.accounts.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
-WIDTH, HEIGHT = 4000, 3000
 MAX_UPLOAD_MB = 50
 MAX_MEGAPIXELS = 50
 WARMUP = 2
@@ -145,28 +144,6 @@ class CpuWatch:
 
 
 # --- the photos -----------------------------------------------------------
-def photo_pixels(seed: int = 12) -> np.ndarray:
-    """Photo-like 4000×3000 RGB pixels: gradients, shapes with edges, grain and noise (as bench/skeleton.py)."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
-    sky = np.stack([x / WIDTH * 160 + 40, y / HEIGHT * 130 + 50, (x + y) / (WIDTH + HEIGHT) * 110 + 70], axis=-1)
-    blotches = rng.normal(0, 1, size=(HEIGHT // 50, WIDTH // 50, 3)).astype(np.float32)
-    sky += cv2.resize(blotches, (WIDTH, HEIGHT), interpolation=cv2.INTER_CUBIC) * 25
-    canvas = np.clip(sky, 0, 255).astype(np.uint8)
-    for _ in range(60):
-        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
-        cx, cy = int(rng.integers(0, WIDTH)), int(rng.integers(0, HEIGHT))
-        if rng.random() < 0.5:
-            corner = (cx + int(rng.integers(50, 800)), cy + int(rng.integers(50, 600)))
-            cv2.rectangle(canvas, (cx, cy), corner, colour, -1, cv2.LINE_AA)
-        else:
-            cv2.circle(canvas, (cx, cy), int(rng.integers(20, 400)), colour, -1, cv2.LINE_AA)
-    soft = cv2.GaussianBlur(canvas, (0, 0), 1.0).astype(np.float32)
-    grain = cv2.GaussianBlur(rng.normal(0, 1, size=(HEIGHT, WIDTH)).astype(np.float32), (0, 0), 0.6)
-    noise = rng.normal(0, 6, size=soft.shape).astype(np.float32)
-    return np.clip(soft + grain[..., None] * 35 + noise, 0, 255).astype(np.uint8)
-
-
 def smooth_pixels(pixels: np.ndarray) -> np.ndarray:
     """The same scene with the grain and noise blurred away (what a low-ISO phone photo compresses like)."""
     return cv2.GaussianBlur(pixels, (0, 0), 2.5)
