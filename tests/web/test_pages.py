@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.test import Client
 
+from darkroom import profile
 from darkroom.accounts.models import User
 
 
@@ -53,6 +55,23 @@ def test_the_privacy_page_states_the_profile_facts(client: Client) -> None:
     assert "Darkroom Demo Operator" in page
     assert "at least 13" in page
     assert "7 years" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "says", "never_says"),
+    [
+        ("selfie-studio", "your phone number", "hashed password"),
+        ("photo-coach", "your Google account id", "your phone number"),
+    ],
+)
+def test_the_privacy_page_names_only_the_sign_in_data_the_profile_collects(
+    client: Client, settings: Any, name: str, says: str, never_says: str
+) -> None:
+    settings.PROFILE = profile.load(name)
+    page = client.get("/privacy/").content.decode()
+    assert says in page
+    assert never_says not in page
 
 
 @pytest.mark.django_db
