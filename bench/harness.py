@@ -8,6 +8,8 @@ of the files, so that a file edited while a benchmark ran is noticed.
 from __future__ import annotations
 
 import hashlib
+import os
+import platform
 import subprocess
 from pathlib import Path
 
@@ -73,3 +75,21 @@ def photo_pixels(seed: int = 12) -> np.ndarray:
     grain = cv2.GaussianBlur(rng.normal(0, 1, size=(HEIGHT, WIDTH)).astype(np.float32), (0, 0), 0.6)
     noise = rng.normal(0, 6, size=soft.shape).astype(np.float32)
     return np.clip(soft + grain[..., None] * 35 + noise, 0, 255).astype(np.uint8)
+
+
+def hardware() -> list[tuple[str, str]]:
+    """The rows every benchmark report starts with: platform, CPU and cores, memory."""
+    cpu = memory = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    except OSError:
+        pass
+    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return [("platform", platform.platform()), ("cpu", f"{cpu}, nproc {nproc}"), ("memory", memory)]

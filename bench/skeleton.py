@@ -41,7 +41,7 @@ from typing import IO, TYPE_CHECKING, Any
 import cv2
 import numpy as np
 import PIL
-from harness import HEIGHT, WIDTH, code_files, code_state, photo_pixels  # bench/harness.py
+from harness import HEIGHT, WIDTH, code_files, code_state, hardware, photo_pixels  # bench/harness.py
 from PIL import Image
 
 if TYPE_CHECKING:
@@ -398,23 +398,8 @@ def machine() -> list[tuple[str, str]]:
     import django
     import huey
 
-    cpu = memory = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
-    except OSError:
-        pass
-    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return [
-        ("platform", platform.platform()),
-        ("cpu", f"{cpu}, nproc {nproc}"),
-        ("memory", memory),
+        *hardware(),
         ("python", platform.python_version()),
         ("numpy / opencv / pillow", f"{np.__version__} / {cv2.__version__} / {PIL.__version__}"),
         ("django / huey / sqlite", f"{django.get_version()} / {huey.__version__} / {sqlite3.sqlite_version}"),

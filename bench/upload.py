@@ -60,7 +60,7 @@ import cv2
 import numpy as np
 import PIL
 import psutil
-from harness import HEIGHT, WIDTH, code_files, code_state, photo_pixels  # bench/harness.py
+from harness import HEIGHT, WIDTH, code_files, code_state, hardware, photo_pixels  # bench/harness.py
 from PIL import Image
 
 if TYPE_CHECKING:
@@ -839,23 +839,8 @@ def machine(load_at_start: str) -> list[tuple[str, str]]:
     import django
     import gunicorn
 
-    cpu = memory = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
-    except OSError:
-        pass
-    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return [
-        ("platform", platform.platform()),
-        ("cpu", f"{cpu}, nproc {nproc}"),
-        ("memory", memory),
+        *hardware(),
         ("load average (1, 5, 15 min)", f"{load_at_start} at the start, {load_average()} at the end"),
         ("python", platform.python_version()),
         ("numpy / pillow / opencv", f"{np.__version__} / {PIL.__version__} / {cv2.__version__}"),
