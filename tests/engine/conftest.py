@@ -1,0 +1,44 @@
+"""Engine fixtures: the real model files and real photos that packages ship."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from skimage import data
+
+from darkroom.engine.models import ModelStore
+
+MODELS_DIR = Path(os.environ.get("DARKROOM_MODELS_DIR") or Path(__file__).resolve().parents[2] / "var" / "models")
+
+
+@pytest.fixture(scope="session")
+def store() -> ModelStore:
+    """The models `make test` fetched; a missing one fails the test (it is never skipped)."""
+    models = ModelStore(MODELS_DIR, threads=2)
+    missing = models.missing()
+    if missing:
+        pytest.fail(f"model files missing from {MODELS_DIR}: {', '.join(missing)}. Run: darkroom models fetch")
+    return models
+
+
+def rgb(image: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.stack([image] * 3, axis=-1) if image.ndim == 2 else image[..., :3])
+
+
+# Real photographs that scikit-image ships (no download): people, and none.
+PORTRAITS = {"astronaut": data.astronaut, "camera": data.camera}
+NO_PEOPLE = {"coffee": data.coffee, "rocket": data.rocket, "chelsea": data.chelsea, "motorcycle": data.stereo_motorcycle}
+
+
+@pytest.fixture(params=sorted(PORTRAITS))
+def portrait(request: pytest.FixtureRequest) -> np.ndarray:
+    return rgb(PORTRAITS[request.param]())
+
+
+@pytest.fixture(params=sorted(NO_PEOPLE))
+def no_people(request: pytest.FixtureRequest) -> np.ndarray:
+    loaded = NO_PEOPLE[request.param]()
+    return rgb(loaded[0] if isinstance(loaded, tuple) else loaded)
