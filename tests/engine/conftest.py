@@ -30,7 +30,12 @@ def rgb(image: np.ndarray) -> np.ndarray:
 
 # Real photographs that scikit-image ships (no download): people, and none.
 PORTRAITS = {"astronaut": data.astronaut, "camera": data.camera}
-NO_PEOPLE = {"coffee": data.coffee, "rocket": data.rocket, "chelsea": data.chelsea, "motorcycle": data.stereo_motorcycle}
+NO_PEOPLE = {
+    "coffee": data.coffee,
+    "rocket": data.rocket,
+    "chelsea": data.chelsea,
+    "motorcycle": data.stereo_motorcycle,
+}
 
 
 @pytest.fixture(params=sorted(PORTRAITS))
