@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench worker e2e check migrate clean
+.PHONY: run test lint bench worker e2e check migrate models clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Darkroom needs Python 3.11 or newer")'
@@ -13,18 +13,22 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable '.[dev]'
 	@touch $(STAMP)
 
-## run: install, migrate and start web + worker on http://127.0.0.1:8000
-run: $(STAMP)
+## models: the local engine's model files into var/models (checked by SHA-256; cached)
+models: $(STAMP)
+	$(BIN)/darkroom models fetch
+
+## run: install, fetch models, migrate and start web + worker on http://127.0.0.1:8000
+run: models
 	$(BIN)/darkroom migrate
 	$(BIN)/darkroom manage collectstatic --noinput --verbosity 0
 	$(BIN)/darkroom serve
 
 ## test: the whole suite on the embedded default (SQLite, Huey on SQLite, local files)
-test: $(STAMP)
+test: models
 	$(BIN)/python -m pytest
 
 ## e2e: only the browser tests
-e2e: $(STAMP)
+e2e: models
 	$(BIN)/python -m pytest -m e2e
 
 ## lint: ruff, formatting, types, migrations
@@ -35,12 +39,13 @@ lint: $(STAMP)
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python -m django makemigrations --check --dry-run
 
 ## bench: the benchmarks under bench/ (figures go in bench/README.md)
-bench: $(STAMP)
+bench: models
 	$(BIN)/python bench/skeleton.py
 	$(BIN)/python bench/upload.py
+	$(BIN)/python bench/engine.py
 
 ## worker: a queue consumer only (production: any number of machines)
-worker: $(STAMP)
+worker: models
 	$(BIN)/darkroom worker
 
 check: $(STAMP)

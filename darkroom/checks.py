@@ -72,6 +72,20 @@ def _queue() -> list[str]:
     return []
 
 
+def _models() -> list[str]:
+    from django.conf import settings
+
+    from darkroom.engine.models import ModelStore
+
+    missing = ModelStore(settings.MODELS_DIR).missing()
+    if missing:
+        return [
+            f"Models: {len(missing)} of the local engine's model files are missing from {settings.MODELS_DIR} "
+            f"({', '.join(missing)}). Run: darkroom models fetch"
+        ]
+    return []
+
+
 def run_all() -> list[str]:
     problems = _profile()
     if problems:
@@ -82,4 +96,4 @@ def run_all() -> list[str]:
     problems = _database()
     if any(p.startswith("Database: cannot connect") for p in problems):
         return problems
-    return problems + _storage() + _queue()
+    return problems + _storage() + _queue() + _models()

@@ -1,4 +1,4 @@
-"""The ``darkroom`` command: serve, worker, migrate, check, billing, manage.
+"""The ``darkroom`` command: serve, worker, migrate, check, billing, engine, models, manage.
 
 ``serve`` runs the whole service in the foreground: gunicorn for the web and a
 Huey consumer (which also runs the periodic tasks). Ctrl-C asks both to stop
@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+
+from darkroom import cli_engine
 
 SETTINGS = "darkroom.settings"
 
@@ -145,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         "billing", help="billing operations: `billing reconcile` fetches missed Stripe events", add_help=False
     )
     billing.set_defaults(func=cmd_billing, passthrough=True)
+    cli_engine.add_commands(sub)
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.set_defaults(func=cmd_manage, passthrough=True)
     return parser

@@ -142,6 +142,26 @@ class Billing(_Strict):
         return self
 
 
+_DEFAULT_UPSCALE_CAPS: dict[Tier, float] = {"free": 0.5, "pro": 2.0}
+
+
+class Engine(_Strict):
+    """The local engine's limits: what the operator's CPUs can do within a job's time."""
+
+    # open_nsfw's probability at or above which a photo is refused, before a
+    # job (its input) and before delivery (its result).
+    moderation_threshold: float = Field(default=0.8, gt=0, le=1)
+    # Upscaling time grows with the input's pixels (4× on a CPU: ~2 minutes
+    # for 0.25 MP); bench/README.md has the figures behind these caps.
+    upscale_max_megapixels: dict[Tier, float] = Field(default_factory=lambda: _DEFAULT_UPSCALE_CAPS.copy())
+
+    @model_validator(mode="after")
+    def _caps_are_positive(self) -> Engine:
+        if any(cap <= 0 or cap > 50 for cap in self.upscale_max_megapixels.values()):
+            raise ValueError("upscale_max_megapixels: each tier's cap must be above 0 and at most 50")
+        return self
+
+
 class Retention(_Strict):
     """Retention periods in days or years; 0 days means "until the user deletes it"."""
 
@@ -170,6 +190,7 @@ class Profile(_Strict):
     features: Features
     privacy: Privacy
     billing: Billing
+    engine: Engine = Field(default_factory=Engine)
 
     @model_validator(mode="after")
     def _every_offered_job_has_a_price(self) -> Profile:

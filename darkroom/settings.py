@@ -9,20 +9,21 @@ the embedded default runs (SQLite, Huey on SQLite, a private folder).
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
 
-from darkroom import env, profile
+from darkroom import env, paths, profile
 from darkroom.accounts.config import allauth_settings
 
 # Lets admin classes and querysets be subscripted (ModelAdmin[Photo]) at run time.
 django_stubs_ext.monkeypatch()
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env.string("DARKROOM_VAR_DIR") or BASE_DIR / "var").resolve()
+BASE_DIR = paths.BASE_DIR
+VAR_DIR = paths.var_dir()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+# The local engine's model files (`darkroom models fetch`, docs/models.md).
+MODELS_DIR = paths.models_dir()
 
 PROFILE = profile.active()
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DARKROOM_VAR_DIR", tempfile.mkdtemp(prefix="darkroom-test-"))
+# The models `make test` fetched into the checkout's var/ (tests never download them).
+os.environ.setdefault("DARKROOM_MODELS_DIR", str(Path(__file__).resolve().parent.parent / "var" / "models"))
 os.environ.setdefault("DARKROOM_QUEUE_NAME", f"darkroom-test-{os.getpid()}")
 # Rate limits live in the cache; a prefix of its own keeps this run's apart (Redis is shared).
 os.environ.setdefault("DARKROOM_CACHE_PREFIX", f"darkroom-test-{os.getpid()}")

@@ -90,12 +90,28 @@ def digest(stream: IO[bytes]) -> str:
 
 def _store(owner: User, clean: CleanImage, kind: Photo.Kind, sha256: str | None = None) -> Photo:
     body = _encode(clean.image, clean.format)
+    extension = "png" if clean.format == "PNG" else "jpg"
+    return _store_body(
+        owner, body, extension, _CONTENT_TYPES[clean.format], clean.image, kind, clean.source_format, sha256
+    )
+
+
+def _store_body(
+    owner: User,
+    body: bytes,
+    extension: str,
+    content_type: str,
+    picture: Image.Image,
+    kind: Photo.Kind,
+    source_format: str,
+    sha256: str | None = None,
+) -> Photo:
+    """Store ``body`` with a preview and thumbnail made from ``picture`` (the photo, or a video's poster)."""
     # The thumbnail and the blurhash come from the preview: the same look,
     # without a second pass over the full-size photo.
-    preview_image = _shrunk(clean.image, PREVIEW_EDGE)
+    preview_image = _shrunk(picture, PREVIEW_EDGE)
     preview = _webp(preview_image, 82)
     thumb = _webp(_shrunk(preview_image, THUMB_EDGE), 75)
-    extension = "png" if clean.format == "PNG" else "jpg"
     file_key, preview_key, thumb_key = storage.new_key(extension), storage.new_key("webp"), storage.new_key("webp")
     written: list[str] = []
     try:
@@ -109,10 +125,10 @@ def _store(owner: User, clean: CleanImage, kind: Photo.Kind, sha256: str | None 
                 file_key=file_key,
                 preview_key=preview_key,
                 thumb_key=thumb_key,
-                content_type=_CONTENT_TYPES[clean.format],
-                source_format=clean.source_format,
-                width=clean.image.width,
-                height=clean.image.height,
+                content_type=content_type,
+                source_format=source_format,
+                width=picture.width,
+                height=picture.height,
                 byte_size=len(body),
                 sha256=sha256 or hashlib.sha256(body).hexdigest(),
                 blurhash=_blurhash(preview_image),
@@ -143,6 +159,11 @@ def do_store_result(owner: User, image: Image.Image, fmt: str = "JPEG") -> Photo
     """Store an image a job produced, as a result photo of ``owner``."""
     clean = CleanImage(image=image.convert("RGB"), format=fmt, source_format=fmt)
     return _store(owner, clean, Photo.Kind.RESULT)
+
+
+def do_store_video_result(owner: User, mp4: bytes, poster: Image.Image) -> Photo:
+    """Store an MP4 a job produced; its gallery picture and preview come from ``poster`` (a frame)."""
+    return _store_body(owner, mp4, "mp4", "video/mp4", poster.convert("RGB"), Photo.Kind.RESULT, "MP4")
 
 
 def do_mark_generated(photo: Photo) -> None:

@@ -11,7 +11,8 @@ from django.db import models
 class Photo(models.Model):
     """One image in a user's gallery, stored privately under random keys.
 
-    Three objects per photo: the cleaned original (``file_key``), a WebP
+    Three objects per photo: the cleaned original (``file_key``; an MP4 for
+    an animation result), a WebP
     preview for the photo page and a WebP thumbnail for the gallery. Their
     names are random bytes only, never file names or ids (DESIGN.md
     invariant 4).
@@ -28,7 +29,9 @@ class Photo(models.Model):
     thumb_key = models.CharField(max_length=200, unique=True)
     preview_key = models.CharField(max_length=200, blank=True, default="")
     content_type = models.CharField(max_length=40)
-    source_format = models.CharField(max_length=10, blank=True, default="", help_text="JPEG, PNG, WEBP or HEIF")
+    source_format = models.CharField(
+        max_length=10, blank=True, default="", help_text="JPEG, PNG, WEBP or HEIF (uploads); MP4 for animations"
+    )
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     byte_size = models.PositiveBigIntegerField()
@@ -54,7 +57,12 @@ class Photo(models.Model):
 
     @property
     def extension(self) -> str:
-        return "png" if self.content_type == "image/png" else "jpg"
+        return {"image/png": "png", "video/mp4": "mp4"}.get(self.content_type, "jpg")
+
+    @property
+    def is_video(self) -> bool:
+        """An animation result: the file is an MP4; preview and thumbnail are a frame of it."""
+        return self.content_type == "video/mp4"
 
     @property
     def storage_keys(self) -> list[str]:

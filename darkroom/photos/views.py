@@ -139,6 +139,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 @login_required
 @require_GET
 def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    from darkroom.studio.offer import offered_jobs
+
     photo = owned_photo(request, public_id)
     produced_by = getattr(photo, "produced_by", None)
     jobs = photo.jobs_as_input.select_related("result").all()[:20]
@@ -151,7 +153,7 @@ def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "original": produced_by.input if produced_by else None,
             "jobs": jobs,
             "retention": retention_note(photo),
-            "can_enhance": settings.PROFILE.features.enhance and photo.kind == Photo.Kind.UPLOAD,
+            "offered": offered_jobs(request.user, photo) if photo.kind == Photo.Kind.UPLOAD else [],
         },
     )
 

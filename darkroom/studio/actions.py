@@ -46,17 +46,55 @@ def _enqueue(job_id: int, delay: int = 0) -> None:
 
 
 def do_create_job(owner: User, kind: str, input_photo: Photo, params: dict[str, Any] | None = None) -> Job:
-    """Create a queued job; its task is enqueued only once the row is committed."""
+    """Create a queued job; its task is enqueued only once the row is committed.
+
+    ``params`` are the person's options as sent (strings from a form are
+    fine); they are checked here, so a job never starts on options its
+    kind cannot take.
+    """
+    from darkroom.billing.plans import can_use, tier_of
+    from darkroom.studio.options import OptionsRefused, parse
+
     if kind not in Job.Kind.values:
         raise JobRefused(f"Unknown job type {kind!r}.")
-    if not getattr(settings.PROFILE.features, kind.replace("-", "_"), False):
-        raise JobRefused(f"{Job.Kind(kind).label} is not offered by this service.")
+    label = Job.Kind(kind).label
+    feature = kind.replace("-", "_")
+    if not getattr(settings.PROFILE.features, feature, False):
+        raise JobRefused(f"{label} is not offered by this service.")
     if input_photo.owner_id != owner.pk:
         raise JobRefused("That photo does not exist.")
+    if input_photo.is_video:
+        raise JobRefused(f"{label} works on photos, and this is a video.")
+    if not can_use(owner, feature):
+        raise JobRefused(f"{label} is part of Pro. Subscribe on the billing page to use it.")
+    try:
+        options = parse(kind, params or {})
+    except OptionsRefused as refused:
+        raise JobRefused(str(refused)) from None
+    if kind == Job.Kind.UPSCALE:
+        _check_upscale_size(input_photo, tier_of(owner))
     with transaction.atomic():
-        job = Job.objects.create(owner=owner, kind=kind, input=input_photo, params=params or {})
+        job = Job.objects.create(owner=owner, kind=kind, input=input_photo, params=options)
         transaction.on_commit(lambda: _enqueue(job.pk))
     return job
+
+
+def _check_upscale_size(photo: Photo, tier: str) -> None:
+    """The profile caps a local upscale's input per tier: CPU time grows with the pixels."""
+    caps: dict[str, float] = {
+        str(name): value for name, value in settings.PROFILE.engine.upscale_max_megapixels.items()
+    }
+    cap = caps.get(tier, caps["free"])
+    megapixels = photo.width * photo.height / 1e6
+    if megapixels > cap:
+        side = int((cap * 1e6) ** 0.5)
+        more = ""
+        if tier == "free" and caps.get("pro", 0) > cap and settings.PROFILE.billing.pro is not None:
+            more = f" Pro upscales photos of up to {caps['pro']:g} MP."
+        raise JobRefused(
+            f"Upscaling takes photos of up to {cap:g} MP (about {side}×{side} pixels); "
+            f"this one is {megapixels:.1f} MP ({photo.width}×{photo.height}). Crop or shrink it first.{more}"
+        )
 
 
 def claim(job_id: int) -> bool:
@@ -81,13 +119,14 @@ def heartbeat(job_id: int, progress: int | None = None) -> bool:
     return Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(**changes) == 1
 
 
-def do_succeed(job_id: int, result: Photo) -> bool:
+def do_succeed(job_id: int, result: Photo, report: dict[str, Any] | None = None) -> bool:
     """Record the result; the input's retention clock starts now ("30 days after generation")."""
     with transaction.atomic():
         won = (
             Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
                 state=Job.State.SUCCEEDED,
                 result=result,
+                report=report or {},
                 progress=100,
                 lease_expires_at=None,
                 finished_at=timezone.now(),

@@ -18,6 +18,11 @@ class Job(models.Model):
 
     class Kind(models.TextChoices):
         ENHANCE = "enhance", "Enhance"
+        RESTORE_FACES = "restore-faces", "Restore faces"
+        UPSCALE = "upscale", "Upscale"
+        CRITIQUE = "critique", "Critique"
+        GENERATE = "generate", "Portrait in a scene"
+        ANIMATE = "animate", "Animate"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -38,6 +43,9 @@ class Job(models.Model):
         "photos.Photo", null=True, blank=True, on_delete=models.SET_NULL, related_name="produced_by"
     )
     params = models.JSONField(default=dict, blank=True)
+    report = models.JSONField(
+        default=dict, blank=True, help_text="What the engine measured and decided: critique scores, moderation, faces."
+    )
     progress = models.PositiveSmallIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True, help_text="Why the job failed, in words the user can read.")
@@ -61,3 +69,8 @@ class Job(models.Model):
     @property
     def is_final(self) -> bool:
         return self.state in self.FINAL_STATES
+
+    @property
+    def feature(self) -> str:
+        """The profile's name for this kind (``features.restore_faces``, ``billing.job_credits``)."""
+        return self.kind.replace("-", "_")

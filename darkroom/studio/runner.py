@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -25,8 +27,16 @@ class JobError(Exception):
     """A failure whose message is written for the user (a missing input, say)."""
 
 
+@dataclass
+class Outcome:
+    """What a handler made: the stored result and what the engine measured on the way."""
+
+    result: Photo
+    report: dict[str, Any] = field(default_factory=dict)
+
+
 Progress = Callable[[int], None]
-Handler = Callable[[Job, Progress], Photo]
+Handler = Callable[[Job, Progress], Outcome]
 HANDLERS: dict[str, Handler] = {}
 
 
@@ -80,7 +90,7 @@ def run(job_id: int) -> str:
         return Job.State.FAILED
     try:
         with Heartbeat(job_id) as beat:
-            result = handler(job, beat.report)
+            outcome = handler(job, beat.report)
     except JobError as exc:
         actions.do_fail(job_id, str(exc))
         return Job.State.FAILED
@@ -88,11 +98,11 @@ def run(job_id: int) -> str:
         log.exception("job %s (%s) raised", job.public_id, job.kind)
         actions.do_retry_later(job_id)
         return Job.objects.get(pk=job_id).state
-    if not actions.do_succeed(job_id, result):
+    if not actions.do_succeed(job_id, outcome.result, outcome.report):
         # The lease was lost (the sweep gave the job to another worker);
         # that worker's result wins and this one is discarded.
         from darkroom.photos.actions import do_delete_photo
 
-        do_delete_photo(result)
+        do_delete_photo(outcome.result)
         return "superseded"
     return Job.State.SUCCEEDED

@@ -32,8 +32,9 @@ def create(request: HttpRequest) -> HttpResponse:
         photo = Photo.objects.get(public_id=UUID(request.POST.get("photo", "")), owner=request.user)
     except (ValueError, Photo.DoesNotExist):
         raise Http404 from None
+    options = {key: value for key, value in request.POST.items() if key not in {"csrfmiddlewaretoken", "photo", "kind"}}
     try:
-        job = do_create_job(request.user, request.POST.get("kind", ""), photo)
+        job = do_create_job(request.user, request.POST.get("kind", ""), photo, options)
     except JobRefused as refusal:
         messages.error(request, str(refusal))
         return redirect("photos:detail", public_id=photo.public_id)

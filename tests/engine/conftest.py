@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from django.conf import settings
 from skimage import data
 
 from darkroom.engine.models import ModelStore
 
-MODELS_DIR = Path(os.environ.get("DARKROOM_MODELS_DIR") or Path(__file__).resolve().parents[2] / "var" / "models")
-
 
 @pytest.fixture(scope="session")
 def store() -> ModelStore:
-    """The models `make test` fetched; a missing one fails the test (it is never skipped)."""
-    models = ModelStore(MODELS_DIR, threads=2)
+    """The models `make test` fetched (tests/settings.py points at them); a missing one fails, never skips."""
+    models = ModelStore(Path(settings.MODELS_DIR), threads=2)
     missing = models.missing()
     if missing:
-        pytest.fail(f"model files missing from {MODELS_DIR}: {', '.join(missing)}. Run: darkroom models fetch")
+        pytest.fail(f"model files missing from {models.root}: {', '.join(missing)}. Run: darkroom models fetch")
     return models
 
 
