@@ -163,7 +163,7 @@ def run_animate(job: Job, progress: Progress) -> Outcome:
         )
     except ValueError as refused:
         raise JobError(str(refused)) from None
-    details = _as_dict(measured)
+    details = {**_as_dict(measured), "seconds": round(measured.frames / measured.fps, 2)}
     poster = _first_frame(video.getvalue())
     try:
         report["result_moderation"] = check_safe(poster, result=True).to_dict()

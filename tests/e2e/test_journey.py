@@ -111,7 +111,7 @@ def test_it_takes_a_new_user_from_sign_up_to_a_deleted_result(
     if rendered_unfinished:
         assert polls, "the status changed without htmx polling"
     before = page.get_by_role("img", name="Original photo")
-    after = page.get_by_role("img", name="Enhanced photo")
+    after = page.get_by_role("img", name="Enhance result")
     expect(before).to_be_visible()
     expect(after).to_be_visible()
     widths = _wait_until_loaded(page, "#job-status .pair img")
