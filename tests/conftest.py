@@ -158,6 +158,18 @@ def drain(huey: object, limit: int = 20) -> int:
     return ran
 
 
+def fetch_signed(client: object, url: str) -> tuple[int, bytes, dict[str, str]]:
+    """Follow a signed file URL: the local signed view through ``client``, or the S3 server over HTTP."""
+    if url.startswith("http"):
+        import urllib.request
+
+        with urllib.request.urlopen(url) as answer:  # the rclone S3 server on 127.0.0.1
+            return answer.status, answer.read(), dict(answer.headers)
+    response = client.get(url)  # type: ignore[attr-defined]
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return response.status_code, body, dict(response.headers)
+
+
 # --- people ---------------------------------------------------------------
 def _user(email: str) -> User:
     """A user as sign-up leaves one: with a verified primary address (verification is mandatory)."""

@@ -11,7 +11,7 @@ from django.test import Client
 from darkroom.accounts.models import User
 from darkroom.photos.actions import do_upload_photo
 from darkroom.photos.models import Photo
-from tests.conftest import make_photo, stored_objects
+from tests.conftest import fetch_signed, make_photo, stored_objects
 
 
 def _photo_of(user: User) -> Photo:
@@ -31,20 +31,9 @@ def _signed_url(client: Client, photo: Photo, variant: str = "original", downloa
     return response["Location"]
 
 
-def _fetch(client: Client, url: str) -> tuple[int, bytes, dict[str, str]]:
-    if url.startswith("http"):
-        import urllib.request
-
-        with urllib.request.urlopen(url) as answer:  # the rclone S3 server on 127.0.0.1
-            return answer.status, answer.read(), dict(answer.headers)
-    response = client.get(url)
-    body = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
-    return response.status_code, body, dict(response.headers)
-
-
 def test_it_serves_the_owner_through_a_signed_url(client: Client, alice: User, alices_photo: Photo) -> None:
     client.force_login(alice)
-    status, body, headers = _fetch(client, _signed_url(client, alices_photo))
+    status, body, headers = fetch_signed(client, _signed_url(client, alices_photo))
     assert status == 200
     assert body[:3] == b"\xff\xd8\xff"
     assert headers.get("X-Content-Type-Options", "nosniff") == "nosniff"
@@ -52,7 +41,7 @@ def test_it_serves_the_owner_through_a_signed_url(client: Client, alice: User, a
 
 def test_it_offers_downloads_as_attachments(client: Client, alice: User, alices_photo: Photo) -> None:
     client.force_login(alice)
-    status, _, headers = _fetch(client, _signed_url(client, alices_photo, download=True))
+    status, _, headers = fetch_signed(client, _signed_url(client, alices_photo, download=True))
     assert status == 200
     assert headers["Content-Disposition"].startswith("attachment;")
 
@@ -95,7 +84,7 @@ def test_a_tampered_signed_url_is_refused(client: Client, alice: User, alices_ph
     client.force_login(alice)
     signed = _signed_url(client, alices_photo)
     tampered = signed[:-3] + ("AAA" if not signed.endswith("AAA") else "BBB")
-    status, _, _ = _fetch(client, tampered) if not signed.startswith("http") else (403, b"", {})
+    status, _, _ = fetch_signed(client, tampered) if not signed.startswith("http") else (403, b"", {})
     assert status in (403, 404)
 
 

@@ -19,7 +19,7 @@ from darkroom.photos.storage import get
 from darkroom.studio import runner
 from darkroom.studio.actions import JobRefused, do_create_job
 from darkroom.studio.models import Job
-from tests.conftest import make_photo, stored_objects
+from tests.conftest import fetch_signed, make_photo, stored_objects
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -189,3 +189,19 @@ def test_the_photo_page_offers_every_kind_of_the_profile_with_its_options(alice:
         assert f'data-kind="{kind}"' in page
     assert 'name="preset"' in page
     assert "Part of Pro." in page  # restore-faces on the demo profile's free tier
+
+
+def test_a_clips_own_page_plays_it_and_its_download_is_an_mp4(alice: User, selfie: Photo) -> None:
+    client = Client()
+    client.force_login(alice)
+    clip = _run(do_create_job(alice, "animate", selfie, {"seconds": "2", "style": "pan"}))
+    assert clip.result is not None
+    page = client.get(f"/photos/{clip.result.public_id}/").content.decode()
+    assert "<video" in page
+    assert 'class="compare"' not in page
+    signed = client.get(f"/photos/{clip.result.public_id}/file/original?download=1")["Location"]
+    status, body, headers = fetch_signed(client, signed)  # the local signed view, or the S3 server
+    assert status == 200
+    assert body[4:8] == b"ftyp"  # an MP4's first box
+    assert headers["Content-Type"] == "video/mp4"
+    assert ".mp4" in headers["Content-Disposition"]
