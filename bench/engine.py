@@ -47,7 +47,8 @@ from harness import HEIGHT, WIDTH, code_state, hardware, photo_pixels  # bench/h
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SIZES = {"1": (1155, 866), "12": (WIDTH, HEIGHT)}  # megapixels → (width, height)
+SIZES = {"0.25": (577, 433), "1": (1155, 866), "12": (WIDTH, HEIGHT)}  # megapixels → (width, height)
+PORTRAIT_SIZES = {"0.25": (512, 512), "1": (1024, 1024), "12": (3464, 3464)}
 QUALITY = 90
 Row = tuple[object, ...]
 
@@ -58,16 +59,89 @@ def _enhance(image: np.ndarray, store: Any) -> object:
     return enhance(image)
 
 
+def _restore_faces(image: np.ndarray, store: Any) -> object:
+    from darkroom.engine.restore import restore_faces
+
+    return restore_faces(image, store)
+
+
+def _upscale(scale: int, model: str) -> Callable[[np.ndarray, Any], object]:
+    def run(image: np.ndarray, store: Any) -> object:
+        from darkroom.engine.superres import upscale
+
+        return upscale(image, store, scale=scale, model=model)
+
+    return run
+
+
+def _critique(image: np.ndarray, store: Any) -> object:
+    from darkroom.engine.critique import critique, critique_overlay
+
+    return critique_overlay(image, critique(image, store))
+
+
+def _scene(image: np.ndarray, store: Any) -> object:
+    """As the job runs it: find the person, cut them out, compose (1080×1350 output)."""
+    from darkroom.engine.faces import detect_faces
+    from darkroom.engine.scene import compose_scene
+    from darkroom.engine.segment import person_mask
+
+    assert detect_faces(image, store, mesh=False)
+    return compose_scene(image, person_mask(image, store), preset="bokeh-warm", look="film")
+
+
+def _animate(style: str) -> Callable[[np.ndarray, Any], object]:
+    """As the job runs it: the face as focus, the person mask for parallax, a 5 s 720p clip in memory."""
+
+    def run(image: np.ndarray, store: Any) -> object:
+        import io
+
+        from darkroom.engine.animate import animate
+        from darkroom.engine.faces import detect_faces
+        from darkroom.engine.segment import person_mask
+
+        faces = detect_faces(image, store, mesh=False)
+        mask = person_mask(image, store) if style == "parallax" else None
+        focus = faces[0].centre if faces else None
+        return animate(image, io.BytesIO(), style=style, focus=focus, person_mask=mask)
+
+    return run
+
+
+def _moderate(image: np.ndarray, store: Any) -> object:
+    from darkroom.engine.moderate import moderate
+
+    return moderate(image, store, threshold=0.8)
+
+
 # name → callable(image, store): an H×W×3 uint8 RGB photo and a ModelStore(threads=N).
-# The other operations plug in here, e.g.
-#   "upscale": lambda image, store: upscale(image, store, scale=2),
-#   "restore_faces", "critique", "scene", "animate", "moderate": the same shape.
 # Import the engine module inside the callable, so a broken one fails only its own rows.
 OPERATIONS: dict[str, Callable[[np.ndarray, Any], object]] = {
     "enhance": _enhance,
+    "restore_faces": _restore_faces,
+    "upscale_x2_fast": _upscale(2, "fast"),
+    "upscale_x4_quality": _upscale(4, "quality"),
+    "critique": _critique,
+    "scene": _scene,
+    "animate_push_in": _animate("push-in"),
+    "animate_parallax": _animate("parallax"),
+    "moderate": _moderate,
 }
-# Sizes an operation is measured at, when not every size (e.g. an upscale capped by the profile).
-OPERATION_SIZES: dict[str, tuple[str, ...]] = {}
+# Sizes an operation is measured at, when not every size: an upscale's input is capped by
+# the profile (engine.upscale_max_megapixels: 0.5 MP free, 2 MP Pro), so 12 MP never runs.
+OPERATION_SIZES: dict[str, tuple[str, ...]] = {
+    "upscale_x2_fast": ("0.25", "1"),
+    "upscale_x4_quality": ("0.25",),
+}
+# Operations that need a person run on scikit-image's astronaut portrait, scaled to the size.
+OPERATION_PHOTO: dict[str, str] = {
+    "restore_faces": "portrait",
+    "scene": "portrait",
+    "animate_push_in": "portrait",
+    "animate_parallax": "portrait",
+}
+# The slow ones are timed fewer times (their run-to-run spread is small next to their length).
+OPERATION_RUNS: dict[str, int] = {"upscale_x4_quality": 1, "upscale_x2_fast": 2, "animate_parallax": 2}
 
 
 # --- the child: one configuration in a fresh process -----------------------
@@ -264,24 +338,37 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def write_photos(folder: Path, sizes: Sequence[str]) -> dict[str, Path]:
+    """The harness photo at each size, and the astronaut portrait (for the operations that need a person)."""
+    from skimage import data
+
     pixels = cv2.cvtColor(photo_pixels(), cv2.COLOR_RGB2BGR)
+    portrait = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    wanted = set(sizes) | {size for only in OPERATION_SIZES.values() for size in only}
     photos = {}
-    for size in sizes:
+    for size in sorted(wanted, key=float):
         scaled = (
             pixels if SIZES[size] == (WIDTH, HEIGHT) else cv2.resize(pixels, SIZES[size], interpolation=cv2.INTER_AREA)
         )
         photos[size] = folder / f"photo-{size}mp.jpg"
         cv2.imwrite(str(photos[size]), scaled, [cv2.IMWRITE_JPEG_QUALITY, QUALITY])
+        photos[f"portrait-{size}"] = folder / f"portrait-{size}mp.jpg"
+        resized = cv2.resize(portrait, PORTRAIT_SIZES[size], interpolation=cv2.INTER_CUBIC)
+        cv2.imwrite(str(photos[f"portrait-{size}"]), resized, [cv2.IMWRITE_JPEG_QUALITY, QUALITY])
     return photos
 
 
-def measure_operations(ops: Sequence[str], photos: dict[str, Path], threads: Sequence[int], runs: int) -> list[Row]:
+def measure_operations(
+    ops: Sequence[str], photos: dict[str, Path], sizes: Sequence[str], threads: Sequence[int], runs: int
+) -> list[Row]:
     rows: list[Row] = []
     for op in ops:
-        for size in OPERATION_SIZES.get(op, tuple(photos)):
+        for size in OPERATION_SIZES.get(op, tuple(size for size in photos if size in sizes)):
             for count in threads:
-                result = run_child(op, photos[size], count, runs)
-                label = f"{SIZES[size][0]}×{SIZES[size][1]}"
+                portrait = OPERATION_PHOTO.get(op) == "portrait"
+                photo = photos[f"portrait-{size}"] if portrait else photos[size]
+                result = run_child(op, photo, count, min(runs, OPERATION_RUNS.get(op, runs)))
+                width, height = (PORTRAIT_SIZES if portrait else SIZES)[size]
+                label = f"{width}×{height}" + (" portrait" if portrait else "")
                 if "error" in result:
                     rows.append((op, label, count, "failed: " + result["error"], "", "", "", ""))
                     continue
@@ -294,9 +381,12 @@ def measure_operations(ops: Sequence[str], photos: dict[str, Path], threads: Seq
     return rows
 
 
-def compare_enhance(photos: dict[str, Path], threads: Sequence[int], runs: int, folder: Path) -> list[Row]:
+def compare_enhance(
+    photos: dict[str, Path], sizes: Sequence[str], threads: Sequence[int], runs: int, folder: Path
+) -> list[Row]:
     rows: list[Row] = []
-    for size, photo in photos.items():
+    for size in sizes:
+        photo = photos[size]
         for count in threads:
             ours = run_child("enhance-file", photo, count, runs)
             if "error" in ours:
@@ -357,9 +447,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     threads = [int(t) for t in args.threads.split(",")]
     load, began, load_average = OtherLoad(), time.perf_counter(), os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="darkroom-bench-engine-") as folder:
-        photos = write_photos(Path(folder), args.sizes.split(","))
-        rows = measure_operations(ops, photos, threads, args.runs)
-        compare = compare_enhance(photos, threads, args.runs, Path(folder)) if "enhance" in ops else []
+        sizes = args.sizes.split(",")
+        photos = write_photos(Path(folder), sizes)
+        rows = measure_operations(ops, photos, sizes, threads, args.runs)
+        compare = compare_enhance(photos, sizes, threads, args.runs, Path(folder)) if "enhance" in ops else []
     quality = [] if args.no_quality or "enhance" not in ops else quality_rows()
     machine = [
         *hardware(),
