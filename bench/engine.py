@@ -43,7 +43,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from harness import HEIGHT, WIDTH, code_state, hardware, photo_pixels  # bench/harness.py
+from harness import HEIGHT, WIDTH, CpuWatch, code_state, hardware, photo_pixels  # bench/harness.py
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -292,29 +292,6 @@ def quality_rows() -> list[Row]:
 
 
 # --- report -----------------------------------------------------------------
-class OtherLoad:
-    """Share of the machine's CPU that other processes used: /proc/stat's busy time minus ours and our children's."""
-
-    def __init__(self) -> None:
-        self.began, self.busy, self.own = time.perf_counter(), self._busy(), self._own()
-
-    @staticmethod
-    def _busy() -> float:
-        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-    @staticmethod
-    def _own() -> float:
-        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-    def share(self) -> float:
-        wall = time.perf_counter() - self.began
-        others = (self._busy() - self.busy) - (self._own() - self.own)
-        return max(0.0, others) / (wall * (os.cpu_count() or 1))
-
-
 def ms(values: Sequence[float]) -> tuple[float, float]:
     return float(np.median(values) * 1000), float(np.min(values) * 1000)
 
@@ -445,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if unknown:
         sys.exit(f"unknown operation(s): {', '.join(unknown)}; known: {', '.join(OPERATIONS)}")
     threads = [int(t) for t in args.threads.split(",")]
-    load, began, load_average = OtherLoad(), time.perf_counter(), os.getloadavg()
+    load, began, load_average = CpuWatch(), time.perf_counter(), os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="darkroom-bench-engine-") as folder:
         sizes = args.sizes.split(",")
         photos = write_photos(Path(folder), sizes)
@@ -455,7 +432,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     machine = [
         *hardware(),
         ("load average (1, 5, 15 min)", f"{_loads(load_average)} at the start, {_loads(os.getloadavg())} at the end"),
-        ("other processes' share of the CPU during the run", f"{load.share():.0%}"),
+        ("other processes' share of the CPU during the run", f"{load.others():.0%}"),
         ("python / numpy / opencv", f"{platform.python_version()} / {np.__version__} / {cv2.__version__}"),
         ("ImageMagick / vips", f"{convert_binary() or 'not installed'} / {shutil.which('vips') or 'not installed'}"),
         ("code", code_state()),

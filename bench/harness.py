@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import resource
 import subprocess
+import time
 from pathlib import Path
 
 import cv2
@@ -93,3 +95,31 @@ def hardware() -> list[tuple[str, str]]:
         pass
     nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return [("platform", platform.platform()), ("cpu", f"{cpu}, nproc {nproc}"), ("memory", memory)]
+
+
+class CpuWatch:
+    """How much CPU other processes used while a phase ran: 0 % on a quiet machine."""
+
+    def __init__(self) -> None:
+        self.began = time.perf_counter()
+        self.busy, self.own = self._busy(), self._own()
+
+    @staticmethod
+    def _busy() -> float:
+        try:
+            fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        except OSError:
+            return float("nan")
+        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def _own() -> float:
+        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+    def others(self) -> float:
+        """Share of the machine's CPU (all cores) used by other processes since this watch began."""
+        wall = time.perf_counter() - self.began
+        others = (self._busy() - self.busy) - (self._own() - self.own)
+        return max(0.0, others) / (wall * (os.cpu_count() or 1))

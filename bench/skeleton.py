@@ -24,7 +24,6 @@ import os
 import platform
 import pstats
 import random
-import resource
 import secrets
 import shutil
 import signal
@@ -41,7 +40,7 @@ from typing import IO, TYPE_CHECKING, Any
 import cv2
 import numpy as np
 import PIL
-from harness import HEIGHT, WIDTH, code_files, code_state, hardware, photo_pixels  # bench/harness.py
+from harness import HEIGHT, WIDTH, CpuWatch, code_files, code_state, hardware, photo_pixels  # bench/harness.py
 from PIL import Image
 
 if TYPE_CHECKING:
@@ -119,34 +118,6 @@ class ConsumerResult:
     idle: list[Sample] = field(default_factory=list)
     idle_waits: list[float] = field(default_factory=list)
     others_cpu: float = 0.0
-
-
-class CpuWatch:
-    """How much CPU other processes used while a phase ran: 0 % on a quiet machine."""
-
-    def __init__(self) -> None:
-        self.began = time.perf_counter()
-        self.busy, self.own = self._busy(), self._own()
-
-    @staticmethod
-    def _busy() -> float:
-        try:
-            fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-        except OSError:
-            return float("nan")
-        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-    @staticmethod
-    def _own() -> float:
-        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-    def others(self) -> float:
-        """Share of the machine's CPU (all cores) used by other processes since this watch began."""
-        wall = time.perf_counter() - self.began
-        others = (self._busy() - self.busy) - (self._own() - self.own)
-        return max(0.0, others) / (wall * (os.cpu_count() or 1))
 
 
 # --- the photo ------------------------------------------------------------

@@ -45,3 +45,17 @@ def portrait(request: pytest.FixtureRequest) -> np.ndarray:
 def no_people(request: pytest.FixtureRequest) -> np.ndarray:
     loaded = NO_PEOPLE[request.param]()
     return rgb(loaded[0] if isinstance(loaded, tuple) else loaded)
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> np.ndarray:
+    """scikit-image's astronaut portrait: one face, a person on a studio backdrop."""
+    return np.ascontiguousarray(data.astronaut())
+
+
+@pytest.fixture(scope="session")
+def astronaut_mask(astronaut: np.ndarray, store: ModelStore) -> np.ndarray:
+    """Her person mask, from the real models (segment.person_mask)."""
+    from darkroom.engine.segment import person_mask
+
+    return person_mask(astronaut, store)

@@ -14,21 +14,9 @@ from darkroom.engine.animate import animate
 from darkroom.engine.animate_motion import PAN_FOCUS_MARGIN, camera_path, saliency_centre
 from darkroom.engine.animate_mp4 import faststart
 from darkroom.engine.animate_parallax import parallax_layers
-from darkroom.engine.models import ModelStore
-from darkroom.engine.segment import person_mask
 
 # The astronaut's face, as a face detector would report it (checked by eye on data.astronaut()).
 ASTRONAUT_FACE = (225.0, 115.0)
-
-
-@pytest.fixture(scope="module")
-def astronaut() -> np.ndarray:
-    return np.ascontiguousarray(data.astronaut())
-
-
-@pytest.fixture(scope="module")
-def astronaut_mask(astronaut: np.ndarray, store: ModelStore) -> np.ndarray:
-    return person_mask(astronaut, store)
 
 
 @pytest.fixture(scope="module")

@@ -17,16 +17,6 @@ from darkroom.engine.segment import person_mask
 SMALL = 540
 
 
-@pytest.fixture(scope="module")
-def astronaut() -> np.ndarray:
-    return np.ascontiguousarray(data.astronaut())
-
-
-@pytest.fixture(scope="module")
-def astronaut_mask(astronaut: np.ndarray, store: ModelStore) -> np.ndarray:
-    return person_mask(astronaut, store)
-
-
 def _hand_mask() -> np.ndarray:
     """A rough, hand-drawn cut-out of the astronaut (head and suit), soft at the edge: no model involved."""
     mask = np.zeros((512, 512), np.float32)

@@ -159,9 +159,9 @@ def test_the_job_page_shows_progress_then_before_and_after(
     assert status.status_code == 286  # htmx: stop polling
     page = status.content.decode()
     job.refresh_from_db()
-    assert f"/photos/{photo.public_id}/file/original" in page
-    assert f"/photos/{job.result.public_id}/file/original" in page
-    assert "Download" in page
+    assert f"/photos/{photo.public_id}/file/preview" in page  # before
+    assert f"/photos/{job.result.public_id}/file/preview" in page  # after
+    assert f"/photos/{job.result.public_id}/file/original?download=1" in page
 
 
 def test_mallory_gets_404_for_alices_jobs(client: Client, alice: User, mallory: User, photo: Photo) -> None:
