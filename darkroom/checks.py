@@ -72,7 +72,8 @@ def _queue() -> list[str]:
     return []
 
 
-def _models() -> list[str]:
+def models() -> list[str]:
+    """The local engine's model files: every worker needs them, a web-only server does not."""
     from django.conf import settings
 
     from darkroom.engine.models import ModelStore
@@ -86,7 +87,8 @@ def _models() -> list[str]:
     return []
 
 
-def run_all() -> list[str]:
+def run_all(*, worker: bool = True) -> list[str]:
+    """Every problem, in order; ``worker=False`` (a web-only server) leaves out the model files."""
     problems = _profile()
     if problems:
         return problems
@@ -96,4 +98,4 @@ def run_all() -> list[str]:
     problems = _database()
     if any(p.startswith("Database: cannot connect") for p in problems):
         return problems
-    return problems + _storage() + _queue() + _models()
+    return problems + _storage() + _queue() + (models() if worker else [])

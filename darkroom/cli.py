@@ -41,10 +41,10 @@ def _manage(argv: Sequence[str]) -> None:
     execute_from_command_line(["darkroom manage", *argv])
 
 
-def cmd_check(_args: argparse.Namespace) -> int:
+def cmd_check(args: argparse.Namespace) -> int:
     from darkroom import checks
 
-    problems = checks.run_all()
+    problems = checks.run_all(worker=not getattr(args, "no_worker", False))
     for problem in problems:
         print(f"✗ {problem}")
     if problems:
@@ -108,6 +108,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    _setup_django()
+    from darkroom import checks
+
+    missing = checks.models()
+    if missing:
+        # A worker without them would fail every engine job, each only after its retries.
+        sys.exit("darkroom worker: cannot start.\n" + "\n".join(missing))
     _manage(["run_huey", *args.extra])
     return 0
 

@@ -112,7 +112,9 @@ def _scene(args: argparse.Namespace, image: np.ndarray, store: Any, as_dict: Any
     from darkroom.engine.faces import detect_faces
     from darkroom.engine.scene import compose_scene
     from darkroom.engine.segment import person_mask
+    from darkroom.engine.sizing import SCENE_WORKING_SIDE, shrink_to
 
+    image = shrink_to(image, SCENE_WORKING_SIDE)
     if not detect_faces(image, store, mesh=False):
         sys.exit("darkroom: no person found in the photo; scene needs a selfie or a photo of someone")
     portrait, report = compose_scene(image, person_mask(image, store), preset=args.preset, look=args.look)
@@ -124,8 +126,10 @@ def _animate(args: argparse.Namespace, image: np.ndarray, store: Any, as_dict: A
     from darkroom.engine.animate import animate
     from darkroom.engine.faces import detect_faces
     from darkroom.engine.segment import person_mask
+    from darkroom.engine.sizing import ANIMATE_WORKING_SIDE, shrink_to
 
     output = _need_output(args)
+    image = shrink_to(image, ANIMATE_WORKING_SIDE)
     faces = detect_faces(image, store, mesh=False)
     mask = person_mask(image, store) if args.style == "parallax" else None
     report = animate(
@@ -195,7 +199,9 @@ def add_commands(sub: Any) -> None:
     engine.add_argument("output", nargs="?", help="where to write the result (critique: the annotated copy)")
     engine.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
     engine.add_argument("--strength", type=float, default=1.0, help="enhance: 0 (none) to 1 (full)")
-    engine.add_argument("--scale", type=int, choices=(2, 4), default=2, help="upscale: 2 (fast) or 4 (detailed)")
+    engine.add_argument(
+        "--scale", type=int, choices=(2, 4), default=2, help="upscale: 2 (seconds) or 4 (more detail, minutes)"
+    )
     engine.add_argument("--preset", default="studio-grey", help="scene: the backdrop")
     engine.add_argument("--look", default=None, help="scene: a look (film, black-and-white, …)")
     engine.add_argument("--style", default="push-in", help="animate: push-in, pan or parallax")

@@ -142,7 +142,14 @@ class Billing(_Strict):
         return self
 
 
-_DEFAULT_UPSCALE_CAPS: dict[Tier, float] = {"free": 0.5, "pro": 2.0}
+class UpscaleCaps(_Strict):
+    """The largest input of a local upscale, in megapixels, for each tier."""
+
+    free: float = Field(gt=0, le=50)
+    pro: float = Field(gt=0, le=50)
+
+    def of(self, tier: str) -> float:
+        return self.pro if tier == "pro" else self.free
 
 
 class Engine(_Strict):
@@ -151,15 +158,12 @@ class Engine(_Strict):
     # open_nsfw's probability at or above which a photo is refused, before a
     # job (its input) and before delivery (its result).
     moderation_threshold: float = Field(default=0.8, gt=0, le=1)
-    # Upscaling time grows with the input's pixels (4× on a CPU: ~2 minutes
-    # for 0.25 MP); bench/README.md has the figures behind these caps.
-    upscale_max_megapixels: dict[Tier, float] = Field(default_factory=lambda: _DEFAULT_UPSCALE_CAPS.copy())
-
-    @model_validator(mode="after")
-    def _caps_are_positive(self) -> Engine:
-        if any(cap <= 0 or cap > 50 for cap in self.upscale_max_megapixels.values()):
-            raise ValueError("upscale_max_megapixels: each tier's cap must be above 0 and at most 50")
-        return self
+    # Upscaling time grows with the input's pixels; on 2 CPU cores the compact
+    # 2x network takes ~6 s a megapixel, x4plus ~5 minutes (bench/README.md).
+    upscale_x2_max_megapixels: UpscaleCaps = Field(default_factory=lambda: UpscaleCaps(free=2.0, pro=8.0))
+    upscale_x4_max_megapixels: UpscaleCaps = Field(default_factory=lambda: UpscaleCaps(free=0.25, pro=1.0))
+    # Each face costs seconds; a crowd would hold a worker for many minutes.
+    restore_max_faces: int = Field(default=8, ge=1, le=50)
 
 
 class Retention(_Strict):
@@ -191,6 +195,17 @@ class Profile(_Strict):
     privacy: Privacy
     billing: Billing
     engine: Engine = Field(default_factory=Engine)
+
+    @model_validator(mode="after")
+    def _upscales_fit_the_photo_limit(self) -> Profile:
+        limit = self.photos.max_megapixels
+        for scale, caps in ((2, self.engine.upscale_x2_max_megapixels), (4, self.engine.upscale_x4_max_megapixels)):
+            if max(caps.free, caps.pro) * scale * scale > limit:
+                raise ValueError(
+                    f"engine.upscale_x{scale}_max_megapixels: a {scale}x upscale of the cap would be over "
+                    f"photos.max_megapixels ({limit}); lower the cap to at most {limit / scale / scale:g}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _every_offered_job_has_a_price(self) -> Profile:

@@ -39,3 +39,17 @@ def test_it_refuses_a_file_that_cannot_be_read(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("SECRET_KEY_FILE", str(tmp_path / "missing"))
     with pytest.raises(env.EnvError, match="SECRET_KEY_FILE"):
         env.string("SECRET_KEY")
+
+
+@pytest.mark.django_db
+def test_a_web_only_server_does_not_need_the_models_but_a_worker_does(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from django.conf import settings
+
+    from darkroom import checks
+
+    monkeypatch.setattr(settings, "MODELS_DIR", tmp_path)
+    assert checks.models()[0].endswith("Run: darkroom models fetch")
+    assert not any(problem.startswith("Models:") for problem in checks.run_all(worker=False))
+    assert any(problem.startswith("Models:") for problem in checks.run_all(worker=True))

@@ -61,3 +61,20 @@ def test_it_explains_broken_toml(tmp_path: Path) -> None:
     path = _write(tmp_path, "slug = \n")
     with pytest.raises(profile.ProfileError, match="not valid TOML"):
         profile.load(str(path))
+
+
+def test_it_refuses_an_upscale_cap_for_one_tier_only(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        lambda s: s.replace(
+            "upscale_x4_max_megapixels = { free = 0.25, pro = 1.0 }", "upscale_x4_max_megapixels = { pro = 1.0 }"
+        ),
+    )
+    with pytest.raises(profile.ProfileError, match=r"engine\.upscale_x4_max_megapixels\.free"):
+        profile.load(str(path))
+
+
+def test_it_refuses_an_upscale_cap_whose_result_would_be_over_the_photo_limit(tmp_path: Path) -> None:
+    path = _write(tmp_path, lambda s: s.replace("pro = 1.0 }", "pro = 4.0 }"))  # 4 MP × 16 = 64 MP > 50
+    with pytest.raises(profile.ProfileError, match=r"lower the cap to at most 3\.125"):
+        profile.load(str(path))

@@ -13,7 +13,7 @@ from uuid import UUID
 from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import NinjaAPI, Schema, Status
+from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer, SessionAuth
 
@@ -82,9 +82,17 @@ class DuplicateOut(Schema):
 
 
 class JobIn(Schema):
-    kind: str
+    kind: str = Field(
+        description="enhance, restore-faces, upscale, critique, generate or animate (as the profile offers)"
+    )
     photo: UUID
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = Field(
+        default={},
+        description=(
+            "enhance: strength 0-1; upscale: scale 2 or 4; generate: preset (a backdrop) and look; "
+            "animate: style (push-in, pan, parallax) and seconds 2-10"
+        ),
+    )
 
 
 class JobOut(Schema):
@@ -95,6 +103,9 @@ class JobOut(Schema):
     error: str
     input: UUID | None
     result: PhotoOut | None
+    report: dict[str, Any] = Field(
+        description="what the engine measured: the critique's scores and advice, faces restored, moderation"
+    )
     created_at: datetime.datetime
     finished_at: datetime.datetime | None
 
@@ -129,6 +140,7 @@ def _job_out(request: HttpRequest, job: Job) -> JobOut:
         error=job.error,
         input=job.input.public_id if job.input else None,
         result=_photo_out(request, job.result) if job.result else None,
+        report=job.report,
         created_at=job.created_at,
         finished_at=job.finished_at,
     )
@@ -211,7 +223,7 @@ def delete_photo(request: HttpRequest, photo_id: UUID) -> Status[None]:
 
 @api.post("/v1/jobs", response={201: JobOut, 404: Error, 422: Error}, tags=["jobs"])
 def create_job(request: HttpRequest, body: JobIn) -> Status[JobOut | Error]:
-    """Start a job (``kind``: enhance) on one of the caller's photos."""
+    """Start a job on one of the caller's photos; options are checked before the job exists (422 with the reason)."""
     photo = Photo.objects.filter(public_id=body.photo, owner=_user(request)).first()
     if photo is None:
         return Status(404, Error(detail="No such photo."))

@@ -230,6 +230,7 @@ class ModelStore:
         self.threads = threads
         self._loaded: dict[str, Any] = {}
         self._locks: dict[str, threading.Lock] = {}
+        self._loading: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
     def path(self, name: str) -> Path:
@@ -250,13 +251,22 @@ class ModelStore:
         return absent
 
     def lock(self, name: str) -> threading.Lock:
+        """The lock a caller holds while it uses the (not thread-safe) interpreter of ``name``."""
         with self._guard:
             return self._locks.setdefault(name, threading.Lock())
 
     def _cached(self, key: str, load: Any) -> Any:
+        # Loaded under a lock of its own: a 33 MB network loading must not hold up
+        # another job's calls into models that are already loaded.
         with self._guard:
+            if key in self._loaded:
+                return self._loaded[key]
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:
             if key not in self._loaded:
-                self._loaded[key] = load()
+                model = load()
+                with self._guard:
+                    self._loaded[key] = model
             return self._loaded[key]
 
     def tflite(self, name: str) -> Any:

@@ -166,7 +166,12 @@ def _restore_one(image: Image, face: Face, store: ModelStore) -> None:
 
 
 def restore_faces(
-    image: Image, store: ModelStore, *, faces: list[Face] | None = None, progress: Progress = no_progress
+    image: Image,
+    store: ModelStore,
+    *,
+    faces: list[Face] | None = None,
+    max_faces: int | None = None,
+    progress: Progress = no_progress,
 ) -> tuple[Image, RestoreReport]:
     """Return ``image`` (H×W×3 uint8 RGB) with each face restored, and a report of what was done.
 
@@ -174,7 +179,10 @@ def restore_faces(
     caller already has them. A face whose box is under ``MIN_FACE_PX`` on its
     longer side is left as it is and reported as skipped. Pixels outside
     each face's crop (~1.6× its box) are never changed; a photo with no face
-    comes back unchanged. ``progress`` is called after each face.
+    comes back unchanged. ``max_faces`` restores only that many, the
+    largest first (each costs seconds; a crowd would hold a worker for
+    minutes); the others are reported as skipped. ``progress`` is called
+    after each face.
     """
     check_image(image, "restore_faces")
     if faces is None:
@@ -183,10 +191,14 @@ def restore_faces(
         faces = detect_faces(image, store)
     out = image.copy()
     results = []
+    largest = sorted(range(len(faces)), key=lambda i: faces[i].width * faces[i].height, reverse=True)
+    chosen = set(largest if max_faces is None else largest[:max_faces])
     progress(0.0)
     for done, face in enumerate(faces, start=1):
         started = time.perf_counter()
-        if max(face.width, face.height) < MIN_FACE_PX:
+        if done - 1 not in chosen:
+            results.append(FaceResult(face.box, False, 0.0, f"beyond the {max_faces} largest faces a job restores"))
+        elif max(face.width, face.height) < MIN_FACE_PX:
             reason = f"smaller than {MIN_FACE_PX} px"
             results.append(FaceResult(face.box, False, 0.0, reason))
         else:

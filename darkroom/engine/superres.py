@@ -118,7 +118,7 @@ def upscale(
     store: ModelStore,
     *,
     scale: int = 4,
-    model: str = "quality",
+    model: str | None = None,
     tile: int | None = None,
     max_input_pixels: int | None = None,
     progress: Progress = no_progress,
@@ -126,7 +126,8 @@ def upscale(
     """Return ``image`` (H×W×3 uint8 RGB) enlarged ``scale`` times with Real-ESRGAN.
 
     ``model``: ``"quality"`` (RealESRGAN_x4plus, 2× or 4×) or ``"fast"``
-    (realesr-animevideov3-x2, 2× only). ``tile``: input pixels per tile side
+    (realesr-animevideov3-x2, 2× only); by default fast for 2×, quality
+    for 4× (x4plus makes 2× by halving its 4×, so it costs as much as 4×). ``tile``: input pixels per tile side
     (default: the network's cheapest per pixel here); a photo no larger than
     one tile is run whole. ``max_input_pixels``: the caller's cap (the
     profile's, per tier); a larger photo raises ValueError naming the cap.
@@ -136,7 +137,7 @@ def upscale(
     import cv2
 
     check_image(image, "upscale")
-    network = _network(model, scale)
+    network = _network(model or ("fast" if scale == 2 else "quality"), scale)
     height, width = image.shape[:2]
     if max_input_pixels is not None and height * width > max_input_pixels:
         raise ValueError(

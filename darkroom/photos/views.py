@@ -182,15 +182,54 @@ def signed(request: HttpRequest, token: str) -> HttpResponseBase:
         handle = storage.private_storage().open(target.key, "rb")
     except FileNotFoundError:
         raise Http404 from None
-    response = FileResponse(
-        handle,
-        content_type=target.content_type,
-        as_attachment=target.download_name is not None,
-        filename=target.download_name or "",
-    )
+    wanted = _byte_range(request.headers.get("Range", ""), handle.size)
+    response: HttpResponseBase
+    if wanted is None:
+        response = FileResponse(
+            handle,
+            content_type=target.content_type,
+            as_attachment=target.download_name is not None,
+            filename=target.download_name or "",
+        )
+    elif isinstance(wanted, str):  # unsatisfiable
+        handle.close()
+        response = HttpResponse(status=416, headers={"Content-Range": f"bytes */{handle.size}"})
+    else:
+        # Safari plays a video only from byte ranges, and every browser seeks with them
+        # (S3 answers ranges itself; this is the local back-end's equivalent).
+        first, last = wanted
+        with handle:
+            handle.seek(first)
+            body = handle.read(last - first + 1)
+        response = HttpResponse(body, status=206, content_type=target.content_type)
+        response["Content-Range"] = f"bytes {first}-{last}/{handle.size}"
+    response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, max-age=300"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# One range at a time: a <video> asks for one; a bigger one is capped so one request
+# cannot pull a whole large original into memory.
+_MAX_RANGE_BYTES = 8 * 1024 * 1024
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | str | None:
+    """``Range: bytes=a-b`` as (first, last), "unsatisfiable", or None (serve it whole)."""
+    unit, _, spec = header.partition("=")
+    if unit.strip() != "bytes" or "," in spec or "-" not in spec:
+        return None
+    start, _, end = (part.strip() for part in spec.partition("-"))
+    try:
+        if start:
+            first, last = int(start), int(end) if end else size - 1
+        else:
+            first, last = max(0, size - int(end)), size - 1  # the last N bytes
+    except ValueError:
+        return None
+    if first >= size or first > last:
+        return "unsatisfiable"
+    return first, min(last, size - 1, first + _MAX_RANGE_BYTES - 1)
 
 
 @login_required

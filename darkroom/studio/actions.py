@@ -72,27 +72,26 @@ def do_create_job(owner: User, kind: str, input_photo: Photo, params: dict[str, 
     except OptionsRefused as refused:
         raise JobRefused(str(refused)) from None
     if kind == Job.Kind.UPSCALE:
-        _check_upscale_size(input_photo, tier_of(owner))
+        _check_upscale_size(input_photo, tier_of(owner), options["scale"])
     with transaction.atomic():
         job = Job.objects.create(owner=owner, kind=kind, input=input_photo, params=options)
         transaction.on_commit(lambda: _enqueue(job.pk))
     return job
 
 
-def _check_upscale_size(photo: Photo, tier: str) -> None:
-    """The profile caps a local upscale's input per tier: CPU time grows with the pixels."""
-    caps: dict[str, float] = {
-        str(name): value for name, value in settings.PROFILE.engine.upscale_max_megapixels.items()
-    }
-    cap = caps.get(tier, caps["free"])
+def _check_upscale_size(photo: Photo, tier: str, scale: int) -> None:
+    """The profile caps a local upscale's input per tier and factor: CPU time grows with the pixels."""
+    engine = settings.PROFILE.engine
+    caps = engine.upscale_x2_max_megapixels if scale == 2 else engine.upscale_x4_max_megapixels
+    cap = caps.of(tier)
     megapixels = photo.width * photo.height / 1e6
     if megapixels > cap:
         side = int((cap * 1e6) ** 0.5)
         more = ""
-        if tier == "free" and caps.get("pro", 0) > cap and settings.PROFILE.billing.pro is not None:
-            more = f" Pro upscales photos of up to {caps['pro']:g} MP."
+        if tier == "free" and caps.pro > cap and settings.PROFILE.billing.pro is not None:
+            more = f" Pro upscales photos of up to {caps.pro:g} MP {scale}×."
         raise JobRefused(
-            f"Upscaling takes photos of up to {cap:g} MP (about {side}×{side} pixels); "
+            f"Upscaling {scale}× takes photos of up to {cap:g} MP (about {side}×{side} pixels); "
             f"this one is {megapixels:.1f} MP ({photo.width}×{photo.height}). Crop or shrink it first.{more}"
         )
 

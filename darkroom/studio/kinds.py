@@ -12,8 +12,10 @@ import io
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from PIL import Image
 
+from darkroom.engine.sizing import ANIMATE_WORKING_SIDE, SCENE_WORKING_SIDE, shrink_to
 from darkroom.engine.types import Image as Array
 from darkroom.photos.actions import do_store_result, do_store_video_result, load_image
 from darkroom.studio.engine import Flagged, check_safe, engine_store
@@ -78,7 +80,12 @@ def run_restore_faces(job: Job, progress: Progress) -> Outcome:
 
     image, report = _input(job)
     progress(5)
-    restored, measured = restore_faces(image, engine_store(), progress=_stage(progress, 5, 95))
+    restored, measured = restore_faces(
+        image,
+        engine_store(),
+        max_faces=settings.PROFILE.engine.restore_max_faces,
+        progress=_stage(progress, 5, 95),
+    )
     details = _as_dict(measured)
     if not details.get("restored"):
         raise JobError("No face large enough to restore was found in this photo.")
@@ -87,7 +94,7 @@ def run_restore_faces(job: Job, progress: Progress) -> Outcome:
 
 @handles(Job.Kind.UPSCALE)
 def run_upscale(job: Job, progress: Progress) -> Outcome:
-    """2× (compact network) or 4× (x4plus) Real-ESRGAN, tiled (engine.superres)."""
+    """2× (the compact network, seconds) or 4× (x4plus, minutes) Real-ESRGAN, tiled (engine.superres)."""
     from darkroom.engine.superres import upscale
 
     image, report = _input(job)
@@ -121,6 +128,7 @@ def run_generate(job: Job, progress: Progress) -> Outcome:
     from darkroom.engine.segment import person_mask
 
     image, report = _input(job)
+    image = shrink_to(image, SCENE_WORKING_SIDE)
     progress(10)
     if not detect_faces(image, engine_store(), mesh=False):
         raise JobError("No person was found in this photo. A portrait needs a selfie or a photo of someone.")
@@ -142,6 +150,7 @@ def run_animate(job: Job, progress: Progress) -> Outcome:
     from darkroom.engine.segment import person_mask
 
     image, report = _input(job)
+    image = shrink_to(image, ANIMATE_WORKING_SIDE)
     progress(5)
     style = job.params.get("style", "push-in")
     faces = detect_faces(image, engine_store(), mesh=False)
@@ -164,19 +173,28 @@ def run_animate(job: Job, progress: Progress) -> Outcome:
     except ValueError as refused:
         raise JobError(str(refused)) from None
     details = {**_as_dict(measured), "seconds": round(measured.frames / measured.fps, 2)}
-    poster = _first_frame(video.getvalue())
+    frames = _sample_frames(video.getvalue(), measured.frames)
     try:
-        report["result_moderation"] = check_safe(poster, result=True).to_dict()
+        # Every quarter of the clip, not only the poster: a push-in ends on a crop
+        # the first frame never shows, and parallax shows inpainted background.
+        verdicts = [check_safe(frame, result=True).to_dict() for frame in frames]
     except Flagged as flagged:
         raise JobError(str(flagged)) from None
-    result = do_store_video_result(job.owner, video.getvalue(), Image.fromarray(poster))
+    report["result_moderation"] = max(verdicts, key=lambda verdict: verdict["nsfw_score"])
+    result = do_store_video_result(job.owner, video.getvalue(), Image.fromarray(frames[0]))
     return Outcome(result, {**report, "animate": details})
 
 
-def _first_frame(mp4: bytes) -> Array:
+def _sample_frames(mp4: bytes, count: int, samples: int = 4) -> list[Array]:
+    """The clip's first frame and one at each further quarter, decoded from the MP4 just made."""
     import av
 
+    wanted = {round(index * (count - 1) / samples) for index in range(samples)}
+    frames = []
     with av.open(io.BytesIO(mp4), mode="r") as container:
-        for frame in container.decode(video=0):
-            return np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
-    raise JobError("The clip came out empty; please try again.")
+        for index, frame in enumerate(container.decode(video=0)):
+            if index in wanted:
+                frames.append(np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8))
+    if not frames:
+        raise JobError("The clip came out empty; please try again.")
+    return frames

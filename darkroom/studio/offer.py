@@ -15,7 +15,7 @@ from darkroom.studio.models import Job
 _BLURBS = {
     Job.Kind.ENHANCE: "Exposure, colour, local contrast, noise and sharpness, corrected from measurements.",
     Job.Kind.RESTORE_FACES: "Each face redrawn sharper with Real-ESRGAN and blended back.",
-    Job.Kind.UPSCALE: "More pixels with Real-ESRGAN: 2× is quick, 4× takes minutes.",
+    Job.Kind.UPSCALE: "More pixels with Real-ESRGAN: 2× takes seconds, 4× (more detail) minutes.",
     Job.Kind.CRITIQUE: "Scores for focus, exposure, colour, composition and faces, with three tips.",
     Job.Kind.GENERATE: "You, cut out and placed on a studio backdrop, with an optional look.",
     Job.Kind.ANIMATE: "A 720p clip: a slow push-in, a pan, or a 3-D parallax of you and the background.",
@@ -65,10 +65,14 @@ def offered_jobs(user: Any, photo: Photo) -> list[Offer]:
         refusal = "" if can_use(user, feature) else "Part of Pro."
         limit = ""
         if kind == Job.Kind.UPSCALE:
-            cap = settings.PROFILE.engine.upscale_max_megapixels[tier_of(user)]
-            limit = f"Photos of up to {cap:g} MP."
-            if photo.width * photo.height > cap * 1e6:
-                refusal = f"This photo is {photo.width * photo.height / 1e6:.1f} MP; upscaling takes up to {cap:g} MP."
+            engine = settings.PROFILE.engine
+            x2, x4 = (
+                engine.upscale_x2_max_megapixels.of(tier_of(user)),
+                engine.upscale_x4_max_megapixels.of(tier_of(user)),
+            )
+            limit = f"Photos of up to {x2:g} MP for 2×, {x4:g} MP for 4×."
+            if not refusal and photo.width * photo.height > x2 * 1e6:
+                refusal = f"This photo is {photo.width * photo.height / 1e6:.1f} MP; upscaling takes up to {x2:g} MP."
         offers.append(
             Offer(
                 kind=kind.value,

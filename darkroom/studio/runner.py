@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections, connection
 
+from darkroom.engine.models import ModelMissing
 from darkroom.photos.models import Photo
 from darkroom.studio import actions
 from darkroom.studio.models import Job
@@ -93,6 +94,15 @@ def run(job_id: int) -> str:
             outcome = handler(job, beat.report)
     except JobError as exc:
         actions.do_fail(job_id, str(exc))
+        return Job.State.FAILED
+    except ModelMissing as missing:
+        # Retrying cannot help until the operator fetches the models: fail now, and say so in the log.
+        log.error("job %s (%s) cannot run: %s", job.public_id, job.kind, missing)
+        actions.do_fail(
+            job_id,
+            "This service cannot run this job right now: a file it needs is missing on its server. "
+            "Please try again later.",
+        )
         return Job.State.FAILED
     except Exception:
         log.exception("job %s (%s) raised", job.public_id, job.kind)

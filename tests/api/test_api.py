@@ -127,3 +127,35 @@ def test_the_openapi_page_is_served(client: Client) -> None:
 def test_browsers_can_use_their_session(client: Client, alice: User) -> None:
     client.force_login(alice)
     assert client.get("/api/v1/photos").status_code == 200
+
+
+def test_a_critique_through_the_api_returns_its_scores_and_advice(client: Client, alice: User, huey_queue: Any) -> None:
+    import io
+
+    from PIL import Image
+    from skimage import data
+
+    auth = _bearer(alice)
+    buffer = io.BytesIO()
+    Image.fromarray(data.astronaut()).save(buffer, "PNG")
+    photo_id = _upload(client, auth, buffer.getvalue()).json()["id"]
+    response = client.post(
+        "/api/v1/jobs", {"kind": "critique", "photo": photo_id}, content_type="application/json", **auth
+    )
+    assert response.status_code == 201
+    drain(huey_queue)
+    job = client.get(f"/api/v1/jobs/{response.json()['id']}", **auth).json()
+    assert job["state"] == "succeeded"
+    assert 0 <= job["report"]["critique"]["overall"] <= 100
+    assert len(job["report"]["critique"]["advice"]) == 3
+    assert job["report"]["input_moderation"]["allowed"] is True
+
+
+def test_the_api_refuses_job_options_out_of_range_with_the_reason(client: Client, alice: User) -> None:
+    auth = _bearer(alice)
+    photo_id = _upload(client, auth, make_photo()).json()["id"]
+    body = {"kind": "upscale", "photo": photo_id, "params": {"scale": 3}}
+    response = client.post("/api/v1/jobs", body, content_type="application/json", **auth)
+    assert response.status_code == 422
+    assert response.json()["detail"] == "Scale must be 2 or 4."
+    assert not Job.objects.exists()

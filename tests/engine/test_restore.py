@@ -116,6 +116,16 @@ def test_it_skips_a_face_too_small_to_restore(store: ModelStore, degraded: NDArr
     assert reported == [0.0, 1.0]
 
 
+def test_it_restores_only_the_largest_faces_when_capped(store: ModelStore, degraded: NDArray[np.uint8]) -> None:
+    small = Face((20.0, 20.0, 50.0, 52.0), 0.9, np.zeros((6, 2), dtype=np.float32))
+    large = Face((150.0, 40.0, 230.0, 130.0), 0.9, np.zeros((6, 2), dtype=np.float32))
+    restored, report = restore_faces(degraded, store, faces=[small, large], max_faces=1)
+    assert (report.found, report.restored, report.skipped) == (2, 1, 1)
+    assert report.faces[0].skipped_because == "beyond the 1 largest faces a job restores"
+    assert report.faces[1].restored
+    assert np.array_equal(restored[20:52, 20:50], degraded[20:52, 20:50])  # the small one is untouched
+
+
 def test_it_refuses_anything_but_an_rgb_photo(store: ModelStore) -> None:
     with pytest.raises(ValueError, match="H×W×3 uint8"):
         restore_faces(data.camera(), store)

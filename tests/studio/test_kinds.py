@@ -124,10 +124,26 @@ def test_upscale_doubles_the_photo(alice: User) -> None:
 
 def test_upscale_refuses_a_photo_over_the_tiers_cap_with_the_numbers(alice: User) -> None:
     large = do_upload_photo(alice, io.BytesIO(body := make_photo(1200, 1000)), len(body))
-    with pytest.raises(JobRefused, match=r"up to 0\.5 MP .* this one is 1\.2 MP \(1200×1000\)"):
+    with pytest.raises(JobRefused, match=r"4× takes photos of up to 0\.25 MP .* this one is 1\.2 MP \(1200×1000\)"):
         do_create_job(alice, "upscale", large, {"scale": "4"})
+    with pytest.raises(JobRefused, match=r"Pro upscales photos of up to 1 MP 4×"):
+        do_create_job(alice, "upscale", large, {"scale": "4"})
+    assert do_create_job(alice, "upscale", large, {"scale": "2"}).params == {"scale": 2}  # 2× takes up to 2 MP
     with pytest.raises(JobRefused, match="Scale must be 2 or 4"):
         do_create_job(alice, "upscale", large, {"scale": "3"})
+
+
+def test_a_job_whose_model_file_is_missing_fails_at_once_with_a_reason(
+    alice: User, selfie: Photo, monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    from darkroom.engine.models import ModelStore
+    from darkroom.studio import engine
+
+    monkeypatch.setattr(engine, "engine_store", lambda: ModelStore(tmp_path))  # type: ignore[arg-type]
+    job = _run(do_create_job(alice, "critique", selfie))
+    assert job.state == Job.State.FAILED
+    assert job.attempts == 1  # not retried: retrying cannot bring the file back
+    assert "a file it needs is missing on its server" in job.error
 
 
 @pytest.mark.parametrize(
