@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from darkroom.engine.critique_aspects import FINE, PROBLEM
 from darkroom.engine.critique_metrics import blown_mask, crushed_mask
@@ -38,10 +39,19 @@ def _label(canvas: Image, text: str, origin: tuple[int, int], colour: tuple[int,
     cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, size, colour, thickness, cv2.LINE_AA)
 
 
+def _hatch(height: int, width: int) -> NDArray[np.bool_]:
+    """Diagonal stripes, a third of the area, about 64 to the short side (uint16 keeps 50 MP small)."""
+    period = max(6, min(height, width) // 64)
+    across = (np.arange(width, dtype=np.uint16) % period)[np.newaxis, :]
+    down = (np.arange(height, dtype=np.uint16) % period)[:, np.newaxis]
+    stripes: NDArray[np.bool_] = (across + down) % period < max(2, period // 3)
+    return stripes
+
+
 def critique_overlay(image: Image, critique: Critique) -> Image:
     """A copy of ``image`` annotated with what ``critique`` found.
 
-    Blown highlights are tinted red and crushed shadows blue; the
+    Blown highlights are hatched red and crushed shadows blue; the
     rule-of-thirds grid is drawn with the subject's centre; each face gets
     its box (green eyes open, red shut, amber unknown); the tilt line is
     drawn in magenta; the overall and per-aspect scores are listed top left.
@@ -55,10 +65,13 @@ def critique_overlay(image: Image, critique: Critique) -> Image:
     out = np.array(image, dtype=np.uint8, order="C")
     # One uint8 blend of the whole frame per tint, copied where clipped: indexing
     # the clipped pixels as floats would cost gigabytes on a blown-out 50 MP photo.
+    # Hatched, not filled: a studio portrait's black backdrop is crushed on purpose,
+    # and a solid tint over a third of the frame hides the photo being judged.
     tinted = np.empty_like(out)
+    hatch = _hatch(height, width)
     for mask, tint in ((blown_mask(image), _BLOWN), (crushed_mask(image), _CRUSHED)):
         cv2.addWeighted(out, 0.45, np.full_like(out, tint), 0.55, 0, dst=tinted)
-        np.copyto(out, tinted, where=mask[..., np.newaxis])
+        np.copyto(out, tinted, where=(mask & hatch)[..., np.newaxis])
     line = max(1, round(min(width, height) / 400))
     for fraction in (1 / 3, 2 / 3):
         x, y = round(width * fraction), round(height * fraction)

@@ -258,7 +258,8 @@ def test_it_draws_an_overlay_with_faces_clipping_and_scores(store: ModelStore) -
     assert np.mean(np.any(overlay != image, axis=2)) > 0.05
     blown = np.sort(image, axis=2)[..., 1] >= 250
     reds = overlay[blown]
-    assert np.mean((reds[:, 0] > 200) & (reds[:, 1] < 160)) > 0.5  # blown areas tinted red
+    # Blown areas are hatched red: about a third of them tinted, the rest left to be seen.
+    assert 0.2 < np.mean((reds[:, 0] > 200) & (reds[:, 1] < 160)) < 0.6
 
 
 def test_it_reports_progress_from_start_to_finish(store: ModelStore) -> None:
