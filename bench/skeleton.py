@@ -191,8 +191,12 @@ def setup_django() -> User:
 
     import darkroom.studio.tasks  # registers the job kinds' handlers
     from darkroom.accounts.models import User
+    from darkroom.billing import ledger
 
-    return User.objects.create_user(email="bench@example.com", password=secrets.token_urlsafe(16))
+    user = User.objects.create_user(email="bench@example.com", password=secrets.token_urlsafe(16))
+    # Every job costs a credit: enough for every run, bought once as a pack would be.
+    ledger.credit(user, 10_000, key="order:bench", reference="order:bench", description="Benchmark credits")
+    return user
 
 
 class Worker:

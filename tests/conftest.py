@@ -198,6 +198,22 @@ def mallory(db: None) -> User:
     return _user("mallory@example.com")
 
 
+def fund(user: User, credits: int = 500) -> None:
+    """Credits as a purchase leaves them: every job costs credits (buying them is tests/billing's)."""
+    import uuid
+
+    from darkroom.billing import ledger
+
+    ledger.credit(user, credits, key=f"test-funds:{uuid.uuid4()}", reference="test", description="Test credits")
+
+
+@pytest.fixture
+def funded_alice(request: pytest.FixtureRequest) -> None:
+    """Alice with credits, for the test directories whose tests run jobs (their conftest makes it autouse)."""
+    if "alice" in request.fixturenames:
+        fund(request.getfixturevalue("alice"))
+
+
 # --- images ---------------------------------------------------------------
 _photo_seeds = itertools.count(1)
 

@@ -127,6 +127,7 @@ INVENTORY: dict[str, dict[str, Personal | NotPersonal]] = {
         "input": LINK,
         "result": LINK,
         "params": _JOB_HISTORY,
+        "credits": _JOB_HISTORY,
         # Measurements of the person's photo (faces found, eyes open, scores):
         # derived content, kept and erased with the job.
         "report": _PHOTO_CONTENT,

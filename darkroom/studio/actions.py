@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from darkroom.accounts.models import User
+from darkroom.billing import ledger
 from darkroom.photos.actions import do_mark_generated
 from darkroom.photos.models import Photo
 from darkroom.studio.models import Job
@@ -52,7 +53,7 @@ def do_create_job(owner: User, kind: str, input_photo: Photo, params: dict[str, 
     fine); they are checked here, so a job never starts on options its
     kind cannot take.
     """
-    from darkroom.billing.plans import can_use, tier_of
+    from darkroom.billing.plans import can_use, job_price, tier_of
     from darkroom.studio.options import OptionsRefused, parse
 
     if kind not in Job.Kind.values:
@@ -73,10 +74,25 @@ def do_create_job(owner: User, kind: str, input_photo: Photo, params: dict[str, 
         raise JobRefused(str(refused)) from None
     if kind == Job.Kind.UPSCALE:
         _check_upscale_size(input_photo, tier_of(owner), options["scale"])
-    with transaction.atomic():
-        job = Job.objects.create(owner=owner, kind=kind, input=input_photo, params=options)
-        transaction.on_commit(lambda: _enqueue(job.pk))
+    price = job_price(owner, feature)
+    try:
+        with transaction.atomic():
+            job = Job.objects.create(owner=owner, kind=kind, input=input_photo, params=options, credits=price)
+            if price:
+                # DESIGN.md invariant 2: the debit and the row commit together, or neither does.
+                ledger.debit(owner, price, key=debit_key(job.pk), reference=str(job.public_id), description=label)
+            transaction.on_commit(lambda: _enqueue(job.pk))
+    except ledger.InsufficientCredits as short:
+        raise JobRefused(
+            f"{label} costs {price} credit{'s' if price != 1 else ''} and your balance is {short.balance}. "
+            "Buy credits on the Credits page."
+        ) from None
     return job
+
+
+def debit_key(job_id: int) -> str:
+    """The ledger key of a job's debit; its refund posts under ``job:<id>:refund`` (ledger.refund_key)."""
+    return f"job:{job_id}:debit"
 
 
 def _check_upscale_size(photo: Photo, tier: str, scale: int) -> None:
@@ -141,12 +157,20 @@ def do_succeed(job_id: int, result: Photo, report: dict[str, Any] | None = None)
 
 
 def do_fail(job_id: int, reason: str) -> bool:
-    return (
-        Job.objects.filter(pk=job_id)
-        .exclude(state__in=Job.FINAL_STATES)
-        .update(state=Job.State.FAILED, error=reason, lease_expires_at=None, finished_at=timezone.now())
-        == 1
-    )
+    """End a job as failed and give its credits back, once: the update and the refund commit together."""
+    with transaction.atomic():
+        won = (
+            Job.objects.filter(pk=job_id)
+            .exclude(state__in=Job.FINAL_STATES)
+            .update(state=Job.State.FAILED, error=reason, lease_expires_at=None, finished_at=timezone.now())
+            == 1
+        )
+        if won:
+            job = Job.objects.select_related("owner").get(pk=job_id)
+            if job.credits:
+                # The refund's own key (job:<id>:refund) makes a second call a no-op.
+                ledger.refund(job.owner, debit_key=debit_key(job_id), description=f"{job.get_kind_display()} failed")
+    return won
 
 
 def do_retry_later(job_id: int) -> bool:

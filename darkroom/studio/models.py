@@ -43,6 +43,10 @@ class Job(models.Model):
         "photos.Photo", null=True, blank=True, on_delete=models.SET_NULL, related_name="produced_by"
     )
     params = models.JSONField(default=dict, blank=True)
+    credits = models.PositiveIntegerField(
+        default=0,
+        help_text="What the job cost (debited with the row, ledger key job:<id>:debit); refunded if it fails.",
+    )
     report = models.JSONField(
         default=dict, blank=True, help_text="What the engine measured and decided: critique scores, moderation, faces."
     )

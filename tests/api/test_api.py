@@ -14,6 +14,15 @@ from tests.conftest import drain, make_photo, stored_objects
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _alice_has_credits(funded_alice: None) -> None:
+    """Jobs cost credits; these tests are about jobs, not buying (tests/billing).
+
+    Here and not in conftest.py: tests/api/test_auth_api.py switches profile (and password hasher)
+    before it makes alice, which an autouse fixture asking for alice would pre-empt.
+    """
+
+
 def _bearer(user: User) -> dict[str, str]:
     _, raw = do_issue_api_token(user, "test")
     return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}

@@ -23,6 +23,11 @@ JOB_TIMEOUT_MS = 120_000
 LOADED = "(image) => image.complete && image.naturalWidth > 0"
 
 
+@pytest.fixture(autouse=True)
+def _alice_has_credits(funded_alice: None) -> None:
+    """Jobs cost credits; buying them is tests/e2e/test_billing.py's journey."""
+
+
 def _portrait(owner: User) -> Photo:
     buffer = io.BytesIO()
     Image.fromarray(data.astronaut()).save(buffer, "PNG")

@@ -23,7 +23,7 @@ from darkroom.accounts.models import User
 from darkroom.photos.actions import do_store_result, do_upload_photo, load_image
 from darkroom.photos.models import Photo
 from darkroom.studio.models import Job
-from tests.conftest import WorkerProcess, make_photo, stored_objects
+from tests.conftest import WorkerProcess, fund, make_photo, stored_objects
 from tests.e2e.conftest import PASSWORD, screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -93,7 +93,9 @@ def test_it_takes_a_new_user_from_sign_up_to_a_deleted_result(
     upload = Photo.objects.get(owner=user)
     assert upload.kind == Photo.Kind.UPLOAD
 
-    # 3. Enhance, with a real worker process; the job page polls until the job succeeds.
+    # 3. Enhance (it costs a credit: the newcomer has bought some, as test_billing.py's journey
+    #    does in the browser), with a real worker process; the job page polls until it succeeds.
+    fund(user, 10)
     worker = worker_process()
     polls: list[str] = []
     page.on("request", lambda request: polls.append(request.url) if request.url.endswith("/status") else None)
