@@ -166,6 +166,72 @@ class Engine(_Strict):
     restore_max_faces: int = Field(default=8, ge=1, le=50)
 
 
+ProviderName = Literal["local", "openai", "replicate", "kling", "anthropic"]
+# What each provider can do (issue #7): the chains below may only name these.
+CAPABILITIES: dict[str, set[str]] = {
+    "local": {"enhance", "critique", "generate", "animate", "upscale", "restore_faces"},
+    "openai": {"generate"},
+    "replicate": {"generate", "enhance", "upscale", "restore_faces"},
+    "kling": {"animate"},
+    "anthropic": {"critique"},
+}
+
+
+class OpenAI(_Strict):
+    # gpt-image-1 was retired on 2026-10-23 (OpenAI's deprecations page); Sunburst keeps
+    # a subject's likeness, which a selfie portrait needs.
+    image_model: str = "gpt-image-2.6-sunburst"
+
+
+class Replicate(_Strict):
+    """Model versions on Replicate ("owner/name:version"), one per job kind it runs."""
+
+    instantid_version: str = ""  # generate: the selfie's identity kept in a new scene
+    restore_version: str = ""  # restore_faces / Pro enhance: GFPGAN or CodeFormer
+    upscale_version: str = ""  # upscale: Real-ESRGAN
+
+
+class Kling(_Strict):
+    model: str = "kling-v1-6"
+
+
+class Anthropic(_Strict):
+    model: str = "claude-sonnet-4-5"
+
+
+class Providers(_Strict):
+    """Which provider runs each job kind, per tier, in order; ``local`` is Darkroom's engine.
+
+    A provider without its key in the environment is passed over, so the
+    embedded default (no keys) runs every chain's ``local`` end.
+    """
+
+    chains: dict[Tier, dict[JobKind, list[ProviderName]]] = Field(default_factory=dict)
+    openai: OpenAI = Field(default_factory=OpenAI)
+    replicate: Replicate = Field(default_factory=Replicate)
+    kling: Kling = Field(default_factory=Kling)
+    anthropic: Anthropic = Field(default_factory=Anthropic)
+
+    @model_validator(mode="after")
+    def _chains_name_able_providers(self) -> Providers:
+        for tier, kinds in self.chains.items():
+            for kind, chain in kinds.items():
+                if not chain:
+                    raise ValueError(f"chains.{tier}.{kind}: name at least one provider (local is always there)")
+                unable = [name for name in chain if kind not in CAPABILITIES[name]]
+                if unable:
+                    raise ValueError(f"chains.{tier}.{kind}: {', '.join(unable)} cannot run {kind} jobs")
+        return self
+
+    def chain(self, tier: str, kind: str) -> list[str]:
+        """The chain for ``kind`` on ``tier``; without one, the free tier's; without that, the engine."""
+        for name in (tier, "free"):
+            chain = self.chains.get(name, {}).get(kind)  # type: ignore[call-overload]
+            if chain:
+                return list(chain)
+        return ["local"]
+
+
 class Retention(_Strict):
     """Retention periods in days or years; 0 days means "until the user deletes it"."""
 
@@ -195,6 +261,7 @@ class Profile(_Strict):
     privacy: Privacy
     billing: Billing
     engine: Engine = Field(default_factory=Engine)
+    providers: Providers = Field(default_factory=Providers)
 
     @model_validator(mode="after")
     def _upscales_fit_the_photo_limit(self) -> Profile:

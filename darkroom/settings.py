@@ -233,6 +233,22 @@ if bool(STRIPE_SECRET_KEY) != bool(STRIPE_WEBHOOK_SECRET):
     # key the webhook could not re-fetch what it is told. Half a setup is refused.
     raise env.EnvError("set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET together (or neither, for the test gateway)")
 
+# --- AI providers ---------------------------------------------------------
+# Each provider runs only with its key; without any, every chain runs on the
+# local engine. The *_BASE_URL variables point a client at a proxy (or, in
+# the tests, at a local fake of the vendor's API).
+OPENAI_API_KEY = env.string("OPENAI_API_KEY")
+OPENAI_BASE_URL = env.string("OPENAI_BASE_URL")
+ANTHROPIC_API_KEY = env.string("ANTHROPIC_API_KEY")
+ANTHROPIC_BASE_URL = env.string("ANTHROPIC_BASE_URL")
+REPLICATE_API_TOKEN = env.string("REPLICATE_API_TOKEN")
+REPLICATE_BASE_URL = env.string("REPLICATE_BASE_URL")
+KLING_ACCESS_KEY = env.string("KLING_ACCESS_KEY")
+KLING_SECRET_KEY = env.string("KLING_SECRET_KEY")
+KLING_BASE_URL = env.string("KLING_BASE_URL")
+if bool(KLING_ACCESS_KEY) != bool(KLING_SECRET_KEY):
+    raise env.EnvError("set KLING_ACCESS_KEY and KLING_SECRET_KEY together (Kling signs each request with both)")
+
 # --- Accounts -------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -39,12 +39,24 @@ class AlreadyUploaded(Exception):
         self.photo = photo
 
 
-def _encode(image: Image.Image, fmt: str) -> bytes:
+# EU AI Act art. 50(2): AI-generated images carry a machine-readable mark. IPTC's
+# DigitalSourceType "trainedAlgorithmicMedia", in an XMP packet, is the one C2PA and
+# the major platforms read.
+AI_GENERATED_XMP = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description rdf:about="" xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
+    b'Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"/>'
+    b"</rdf:RDF></x:xmpmeta>"
+)
+
+
+def _encode(image: Image.Image, fmt: str, xmp: bytes | None = None) -> bytes:
     buffer = io.BytesIO()
+    extra = {"xmp": xmp} if xmp else {}
     if fmt == "JPEG":
-        image.save(buffer, "JPEG", quality=92, subsampling="4:4:4")
+        image.save(buffer, "JPEG", quality=92, subsampling="4:4:4", **extra)
     else:
-        image.save(buffer, "PNG", compress_level=6)
+        image.save(buffer, "PNG", compress_level=6, **extra)
     return buffer.getvalue()
 
 
@@ -88,8 +100,10 @@ def digest(stream: IO[bytes]) -> str:
     return hasher.hexdigest()
 
 
-def _store(owner: User, clean: CleanImage, kind: Photo.Kind, sha256: str | None = None) -> Photo:
-    body = _encode(clean.image, clean.format)
+def _store(
+    owner: User, clean: CleanImage, kind: Photo.Kind, sha256: str | None = None, xmp: bytes | None = None
+) -> Photo:
+    body = _encode(clean.image, clean.format, xmp)
     extension = "png" if clean.format == "PNG" else "jpg"
     return _store_body(
         owner, body, extension, _CONTENT_TYPES[clean.format], clean.image, kind, clean.source_format, sha256
@@ -155,10 +169,10 @@ def do_upload_photo(owner: User, stream: IO[bytes], size: int) -> Photo:
     return _store(owner, clean, Photo.Kind.UPLOAD, sha256)
 
 
-def do_store_result(owner: User, image: Image.Image, fmt: str = "JPEG") -> Photo:
-    """Store an image a job produced, as a result photo of ``owner``."""
+def do_store_result(owner: User, image: Image.Image, fmt: str = "JPEG", *, ai_generated: bool = False) -> Photo:
+    """Store an image a job produced, as a result photo of ``owner``; AI-made ones carry the XMP mark."""
     clean = CleanImage(image=image.convert("RGB"), format=fmt, source_format=fmt)
-    return _store(owner, clean, Photo.Kind.RESULT)
+    return _store(owner, clean, Photo.Kind.RESULT, xmp=AI_GENERATED_XMP if ai_generated else None)
 
 
 def do_store_video_result(owner: User, mp4: bytes, poster: Image.Image) -> Photo:

@@ -154,6 +154,7 @@ def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "jobs": jobs,
             "retention": retention_note(photo),
             "offered": offered_jobs(request.user, photo) if photo.kind == Photo.Kind.UPLOAD else [],
+            "transfers": photo.transfers.all()[:50],
         },
     )
 

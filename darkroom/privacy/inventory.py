@@ -118,6 +118,23 @@ INVENTORY: dict[str, dict[str, Personal | NotPersonal]] = {
         "created_at": _PHOTO_CONTENT,
         "updated_at": TIMESTAMP,
     },
+    # Who received what (issue #7): kept with the account, listed on the photo page.
+    "privacy.Transfer": {
+        "id": KEY,
+        "public_id": KEY,
+        "owner": LINK,
+        "provider": Personal(Category.USAGE, "tell the person who received their data", Retention.ACCOUNT_LIFETIME),
+        "data": Personal(Category.USAGE, "tell the person what each processor received", Retention.ACCOUNT_LIFETIME),
+        "photo": LINK,
+        "job": LINK,
+        "request_id": Personal(
+            Category.USAGE, "find the request at the processor (an erasure request there)", Retention.ACCOUNT_LIFETIME
+        ),
+        "provider_retention": NOT_PERSONAL,
+        "sent_at": Personal(Category.USAGE, "tell the person when their data went out", Retention.ACCOUNT_LIFETIME),
+        "created_at": TIMESTAMP,
+        "updated_at": TIMESTAMP,
+    },
     "studio.Job": {
         "id": KEY,
         "public_id": KEY,
@@ -128,6 +145,7 @@ INVENTORY: dict[str, dict[str, Personal | NotPersonal]] = {
         "result": LINK,
         "params": _JOB_HISTORY,
         "credits": _JOB_HISTORY,
+        "remote": NotPersonal("the providers' ids of the job's requests; what they received is in privacy.Transfer"),
         # Measurements of the person's photo (faces found, eyes open, scores):
         # derived content, kept and erased with the job.
         "report": _PHOTO_CONTENT,

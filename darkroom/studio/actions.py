@@ -68,8 +68,12 @@ def do_create_job(owner: User, kind: str, input_photo: Photo, params: dict[str, 
         raise JobRefused(f"{label} works on photos, and this is a video.")
     if not can_use(owner, feature):
         raise JobRefused(f"{label} is part of Pro. Subscribe on the billing page to use it.")
+    from darkroom.studio.chain import configured
+
+    chain = settings.PROFILE.providers.chain(tier_of(owner), feature)
+    prompts = any(name != "local" and configured(name) for name in chain)
     try:
-        options = parse(kind, params or {})
+        options = parse(kind, params or {}, prompts=prompts)
     except OptionsRefused as refused:
         raise JobRefused(str(refused)) from None
     if kind == Job.Kind.UPSCALE:

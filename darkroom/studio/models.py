@@ -47,6 +47,12 @@ class Job(models.Model):
         default=0,
         help_text="What the job cost (debited with the row, ledger key job:<id>:debit); refunded if it fails.",
     )
+    remote = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Each provider's id for this job's prediction or task, kept before waiting so a restarted "
+        "worker resumes it instead of paying for a second one.",
+    )
     report = models.JSONField(
         default=dict, blank=True, help_text="What the engine measured and decided: critique scores, moderation, faces."
     )

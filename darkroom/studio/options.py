@@ -15,6 +15,7 @@ from darkroom.engine.backdrops import PRESETS
 from darkroom.engine.looks import LOOKS
 
 UPSCALE_FACTORS = (2, 4)
+MAX_PROMPT = 500
 ANIMATE_SECONDS = (2.0, 10.0)
 
 
@@ -42,8 +43,12 @@ def _choice(raw: Any, name: str, choices: list[str], default: str | None) -> str
     return str(raw)
 
 
-def parse(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
-    """The options of a ``kind`` job from what the person sent; OptionsRefused when something is off."""
+def parse(kind: str, raw: dict[str, Any], *, prompts: bool = False) -> dict[str, Any]:
+    """The options of a ``kind`` job from what the person sent; OptionsRefused when something is off.
+
+    ``prompts``: a remote image model is in this person's chain and has its
+    key, so a scene described in words can be made (the engine has presets only).
+    """
     known = {
         "enhance": {"strength"},
         "restore-faces": set(),
@@ -63,15 +68,19 @@ def parse(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
             raise OptionsRefused("Scale must be 2 or 4.")
         return {"scale": int(scale)}
     if kind == "generate":
-        if str(raw.get("prompt") or "").strip():
+        prompt = str(raw.get("prompt") or "").strip()
+        if prompt and not prompts:
             raise OptionsRefused(
                 "Describing a scene in words needs an AI provider, which this service does not use; "
                 "choose one of the ready-made scenes instead."
             )
+        if len(prompt) > MAX_PROMPT:
+            raise OptionsRefused(f"Describe the scene in at most {MAX_PROMPT} characters.")
         preset = _choice(raw.get("preset"), "Scene", sorted(PRESETS), None)
         if preset is None:
             raise OptionsRefused(f"Choose a scene: {', '.join(sorted(PRESETS))}.")
-        return {"preset": preset, "look": _choice(raw.get("look"), "Look", sorted(LOOKS), None)}
+        chosen = {"preset": preset, "look": _choice(raw.get("look"), "Look", sorted(LOOKS), None)}
+        return {**chosen, "prompt": prompt} if prompt else chosen
     if kind == "animate":
         low, high = ANIMATE_SECONDS
         return {

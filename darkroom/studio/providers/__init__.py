@@ -1,0 +1,1 @@
+"""Remote AI providers, one module each, behind the small interface in ``base``."""
