@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from darkroom.accounts.models import User
@@ -30,6 +31,23 @@ REQUEUE_QUEUED_AFTER = datetime.timedelta(minutes=10)
 
 class JobRefused(Exception):
     """A job that cannot be created; the message is for the user."""
+
+
+# Sent once when a job ends (succeeded, failed or cancelled), after the commit:
+# the notifications issue connects its in-app and email messages here.
+job_finished = Signal()
+
+# A job still not done this long after it was created has failed (and is
+# refunded): no person waits an hour for a selfie. Remote queues and the 4×
+# upscale of a Pro-size photo are the slow ones (bench/README.md).
+DEADLINES = {
+    "enhance": datetime.timedelta(minutes=15),
+    "critique": datetime.timedelta(minutes=15),
+    "restore-faces": datetime.timedelta(minutes=30),
+    "generate": datetime.timedelta(minutes=30),
+    "upscale": datetime.timedelta(minutes=60),
+    "animate": datetime.timedelta(minutes=60),
+}
 
 
 def _lease() -> datetime.datetime:
@@ -157,24 +175,48 @@ def do_succeed(job_id: int, result: Photo, report: dict[str, Any] | None = None)
             job = Job.objects.select_related("input").get(pk=job_id)
             if job.input is not None:
                 do_mark_generated(job.input)
+            transaction.on_commit(lambda: job_finished.send(Job, job=job))
     return won
 
 
 def do_fail(job_id: int, reason: str) -> bool:
     """End a job as failed and give its credits back, once: the update and the refund commit together."""
+    return _end_unpaid(job_id, Job.State.FAILED, reason, "failed")
+
+
+def do_cancel(job: Job) -> bool:
+    """Cancel a job that has not finished; its credits come back. A worker still on it finds it gone.
+
+    The worker's ``do_succeed`` only wins a running job, so a result that
+    arrives after the cancel is discarded (its files deleted) by the runner.
+    """
+    return _end_unpaid(job.pk, Job.State.CANCELLED, "Cancelled at your request.", "cancelled")
+
+
+def _end_unpaid(job_id: int, state: str, reason: str, why: str) -> bool:
     with transaction.atomic():
         won = (
             Job.objects.filter(pk=job_id)
             .exclude(state__in=Job.FINAL_STATES)
-            .update(state=Job.State.FAILED, error=reason, lease_expires_at=None, finished_at=timezone.now())
+            .update(state=state, error=reason, lease_expires_at=None, finished_at=timezone.now())
             == 1
         )
         if won:
             job = Job.objects.select_related("owner").get(pk=job_id)
             if job.credits:
                 # The refund's own key (job:<id>:refund) makes a second call a no-op.
-                ledger.refund(job.owner, debit_key=debit_key(job_id), description=f"{job.get_kind_display()} failed")
+                ledger.refund(job.owner, debit_key=debit_key(job_id), description=f"{job.get_kind_display()} {why}")
+            transaction.on_commit(lambda: job_finished.send(Job, job=job))
     return won
+
+
+def do_retry(job: Job) -> Job:
+    """A new job like ``job`` (same photo, kind and options), charged again; for one that failed or was cancelled."""
+    if job.state not in (Job.State.FAILED, Job.State.CANCELLED):
+        raise JobRefused("Only a job that failed or was cancelled can be tried again.")
+    if job.input is None:
+        raise JobRefused("The photo for this job was deleted; upload it again to start a new one.")
+    return do_create_job(job.owner, job.kind, job.input, job.params)
 
 
 def do_retry_later(job_id: int) -> bool:
@@ -193,17 +235,22 @@ def do_retry_later(job_id: int) -> bool:
 
 
 def sweep_jobs() -> dict[str, int]:
-    """Re-queue jobs whose worker died; fail those that died too often.
+    """Re-queue jobs whose worker died; fail (and refund) those that died too often or are past their deadline.
 
     Huey never redelivers a task whose worker was killed, so this periodic
     sweep is what makes a killed worker lose nothing.
     """
     now = timezone.now()
-    expired = Job.objects.filter(state=Job.State.RUNNING, lease_expires_at__lt=now)
     failed = 0
+    expired = Job.objects.filter(state=Job.State.RUNNING, lease_expires_at__lt=now)
     for job_id in expired.filter(attempts__gte=settings.JOB_MAX_ATTEMPTS).values_list("pk", flat=True):
         if do_fail(job_id, "The job was interrupted several times and has been stopped."):
             failed += 1
+    unfinished = Job.objects.exclude(state__in=Job.FINAL_STATES)
+    for kind, deadline in DEADLINES.items():
+        for job_id in unfinished.filter(kind=kind, created_at__lt=now - deadline).values_list("pk", flat=True):
+            if do_fail(job_id, "This job took far longer than it should and was stopped; its credits were given back."):
+                failed += 1
     requeue_ids = list(expired.filter(attempts__lt=settings.JOB_MAX_ATTEMPTS).values_list("pk", flat=True))
     lost = Job.objects.filter(state=Job.State.QUEUED, enqueued_at__lt=now - REQUEUE_QUEUED_AFTER)
     requeue_ids += list(lost.values_list("pk", flat=True))

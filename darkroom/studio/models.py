@@ -11,7 +11,7 @@ from django.db import models
 class Job(models.Model):
     """A job is a database row first (DESIGN.md invariant 2).
 
-    queued → running → succeeded | failed. A worker owns a running job only
+    queued → running → succeeded | failed | cancelled. A worker owns a running job only
     while ``lease_expires_at`` is in the future; the sweep re-queues a job
     whose lease ran out, because its worker died.
     """
@@ -29,8 +29,9 @@ class Job(models.Model):
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
 
-    FINAL_STATES = (State.SUCCEEDED, State.FAILED)
+    FINAL_STATES = (State.SUCCEEDED, State.FAILED, State.CANCELLED)
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")

@@ -7,4 +7,6 @@ urlpatterns = [
     path("jobs/", views.create, name="create"),
     path("jobs/<uuid:public_id>/", views.detail, name="detail"),
     path("jobs/<uuid:public_id>/status", views.status, name="status"),
+    path("jobs/<uuid:public_id>/cancel", views.cancel, name="cancel"),
+    path("jobs/<uuid:public_id>/retry", views.retry, name="retry"),
 ]

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from darkroom.accounts.models import User
 from darkroom.photos.models import Photo
-from darkroom.studio.actions import JobRefused, do_create_job
+from darkroom.studio.actions import JobRefused, do_cancel, do_create_job, do_retry
 from darkroom.studio.models import Job
 
 # htmx stops polling when the server answers 286.
@@ -55,3 +55,26 @@ def status(request: HttpRequest, public_id: UUID) -> HttpResponse:
     if job.is_final:
         response.status_code = HTMX_STOP_POLLING
     return response
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    job = _owned_job(request, public_id)
+    if do_cancel(job):
+        messages.success(request, "The job was cancelled and its credits were given back.")
+    else:
+        messages.error(request, "This job had already finished.")
+    return redirect("studio:detail", public_id=job.public_id)
+
+
+@login_required
+@require_POST
+def retry(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    job = _owned_job(request, public_id)
+    try:
+        again = do_retry(job)
+    except JobRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("studio:detail", public_id=job.public_id)
+    return redirect("studio:detail", public_id=again.public_id)

@@ -98,3 +98,82 @@ def test_fifty_jobs_at_once_on_a_balance_for_ten_create_ten(bob: User, bob_photo
     assert outcomes.count("refused") == 40, outcomes
     assert Job.objects.count() == 10
     assert ledger.balance(bob) == 0
+
+
+def test_cancelling_a_queued_job_gives_its_credits_back_and_a_late_result_is_discarded(
+    bob: User, bob_photo: Photo
+) -> None:
+    from tests.conftest import stored_objects
+
+    _buy(bob, 5)
+    job = do_create_job(bob, "enhance", bob_photo)
+    assert actions.claim(job.pk)  # a worker has started it...
+    assert actions.do_cancel(job)  # ...when the person cancels
+    assert ledger.balance(bob) == 5
+    before = stored_objects()
+    assert runner.run(job.pk) == "skipped"  # a duplicate message finds it final
+    job.refresh_from_db()
+    assert job.state == Job.State.CANCELLED
+    assert not actions.do_cancel(job)  # once
+    assert ledger.balance(bob) == 5
+    assert stored_objects() == before
+
+
+def test_a_job_past_its_deadline_is_failed_and_refunded_by_the_sweep(bob: User, bob_photo: Photo) -> None:
+    import datetime
+
+    import time_machine
+    from django.utils import timezone
+
+    _buy(bob, 5)
+    job = do_create_job(bob, "enhance", bob_photo)
+    assert actions.claim(job.pk)
+    with time_machine.travel(timezone.now() + actions.DEADLINES["enhance"] + datetime.timedelta(minutes=1)):
+        assert actions.sweep_jobs()["failed"] == 1
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED
+    assert "took far longer" in job.error
+    assert ledger.balance(bob) == 5
+
+
+def test_trying_again_makes_a_new_job_and_charges_it(bob: User, bob_photo: Photo) -> None:
+    _buy(bob, 5)
+    job = do_create_job(bob, "generate", bob_photo, {"preset": "studio-grey"})
+    assert runner.run(job.pk) == Job.State.FAILED  # nobody in the photo
+    job.refresh_from_db()
+    again = actions.do_retry(job)
+    assert (again.kind, again.params, again.input_id) == (job.kind, job.params, job.input_id)
+    assert again.pk != job.pk
+    assert ledger.balance(bob) == 3
+    with pytest.raises(JobRefused, match="Only a job that failed"):
+        actions.do_retry(again)
+
+
+def test_the_end_of_a_job_is_announced_once_after_the_commit(bob: User, bob_photo: Photo) -> None:
+    ended: list[tuple[str, str]] = []
+
+    def listen(sender: object, job: Job, **_: object) -> None:
+        ended.append((str(job.public_id), job.state))
+
+    actions.job_finished.connect(listen)
+    try:
+        _buy(bob, 5)
+        job = do_create_job(bob, "enhance", bob_photo)
+        runner.run(job.pk)
+        runner.run(job.pk)
+    finally:
+        actions.job_finished.disconnect(listen)
+    assert ended == [(str(job.public_id), Job.State.SUCCEEDED)]
+
+
+def test_mallory_cannot_cancel_or_retry_bobs_job(bob: User, mallory: User, bob_photo: Photo) -> None:
+    from django.test import Client
+
+    _buy(bob, 5)
+    job = do_create_job(bob, "enhance", bob_photo)
+    client = Client()
+    client.force_login(mallory)
+    assert client.post(f"/jobs/{job.public_id}/cancel").status_code == 404
+    assert client.post(f"/jobs/{job.public_id}/retry").status_code == 404
+    job.refresh_from_db()
+    assert job.state == Job.State.QUEUED
