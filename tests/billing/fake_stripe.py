@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.local_server import LocalServer
 
 
 def _nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
@@ -48,14 +49,13 @@ def _nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return root
 
 
-class FakeStripe:
+class FakeStripe(LocalServer):
     """State of the fake account; tests set subscriptions and events, and read ``requests``."""
 
     def __init__(self) -> None:
         self._ids = itertools.count(1)
         self.reset()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._listen(_handler_for(self))
 
     def reset(self) -> None:
         self.customers: dict[str, dict[str, Any]] = {}
@@ -65,18 +65,6 @@ class FakeStripe:
         self.events: list[dict[str, Any]] = []  # newest first, as Stripe lists them
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
         self.fail_with: tuple[int, str] | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}_{next(self._ids):06d}"

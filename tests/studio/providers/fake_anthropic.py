@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from tests.local_server import LocalServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -27,7 +28,7 @@ def fixture(name: str) -> dict[str, Any]:
     return recorded
 
 
-class FakeAnthropic:
+class FakeAnthropic(LocalServer):
     """The fake's state; tests queue ``replies`` (fixture names) and read ``requests``."""
 
     def __init__(self, api_key: str = "sk-ant-api03-test-key") -> None:
@@ -37,22 +38,7 @@ class FakeAnthropic:
         self.replies: list[str] = []  # fixture names, answered in order; then "success"
         self.delay = 0.0  # seconds to sleep before answering, to outlast a client's timeout
         self.request_ids: list[str] = []  # the request-id of each answer, in order
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        # A short poll keeps stop() (and so each test's teardown) quick.
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._listen(_handler_for(self))
 
     def answer(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes]:
         """Status, headers and body for one request."""

@@ -15,12 +15,14 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jwt
+
+from tests.local_server import LocalServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -56,7 +58,7 @@ class Canned:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class FakeKling:
+class FakeKling(LocalServer):
     """State of the fake account; tests queue answers and read ``received`` and ``tokens``."""
 
     def __init__(self) -> None:
@@ -66,9 +68,7 @@ class FakeKling:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.reset()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        # A short poll interval: shutdown() waits up to one interval, once per test.
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._listen(_handler_for(self))
 
     def reset(self) -> None:
         self.tasks: dict[str, dict[str, Any]] = {}
@@ -80,18 +80,6 @@ class FakeKling:
         self.outcome = "kling_task_succeed.json"
         self.failure_message: str | None = None  # overrides task_status_msg of a failed outcome
         self.video = MP4
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     # --- for tests ---------------------------------------------------------
     def answer(self, route: str, status: int, fixture: str | None = None, **options: Any) -> None:

@@ -16,9 +16,11 @@ import time
 from dataclasses import dataclass, field
 from email import policy
 from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from tests.local_server import LocalServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -56,13 +58,12 @@ class Reply:
     delay: float = 0.0
 
 
-class FakeOpenAI:
+class FakeOpenAI(LocalServer):
     """Tests queue replies with ``reply_with`` and read ``requests``; with nothing queued it succeeds."""
 
     def __init__(self) -> None:
         self.reset()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._listen(_handler_for(self))
         self._counter = 0
         self._lock = threading.Lock()
 
@@ -72,15 +73,7 @@ class FakeOpenAI:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"{self.origin}/v1"  # the SDK's base URL includes the version
 
     def reply_with(self, name: str, *, delay: float = 0.0, **overrides: Any) -> None:
         """Answer the next request with fixture ``openai_<name>.json`` (after ``delay`` seconds)."""

@@ -20,11 +20,13 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
+
+from tests.local_server import LocalServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_ID = "ufawqhfynnddngldkgtslldrkq"  # the prediction id written in the fixtures
@@ -82,15 +84,14 @@ class Prediction:
     plan: list[str] = field(default_factory=list)
 
 
-class FakeReplicate:
+class FakeReplicate(LocalServer):
     """Tests set ``plan``, queue replies with ``reply_to_create`` / ``reply_to_poll``, and read ``requests``."""
 
     def __init__(self) -> None:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.reset()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._listen(_handler_for(self))
 
     def reset(self) -> None:
         self.requests: list[Received] = []
@@ -99,18 +100,6 @@ class FakeReplicate:
         self.create_replies: list[Reply] = []
         self.poll_replies: list[Reply] = []
         self.output = OutputFile()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def reply_to_create(self, name: str, *, delay: float = 0.0, headers: dict[str, str] | None = None) -> None:
         """Answer the next create with fixture ``replicate_<name>.json`` (after ``delay`` seconds)."""
