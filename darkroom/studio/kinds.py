@@ -27,7 +27,6 @@ from darkroom.studio.providers.base import ImageAnswer, OnSent
 from darkroom.studio.remote import (
     anthropic_critique_step,
     decode,
-    input_bytes,
     kling_video_step,
     on_sent_for,
     openai_portrait_step,
@@ -120,7 +119,7 @@ def run_enhance(job: Job, progress: Progress) -> Outcome:
         return enhanced, {"enhance": _as_dict(measured)}
 
     version = settings.PROFILE.providers.replicate.restore_version
-    replicate = replicate_image_step(job, version, {"img": input_bytes(job), "version": "v1.4", "scale": 1})
+    replicate = replicate_image_step(job, version, "img", {"version": "v1.4", "scale": 1})
     enhanced, details = _chain(job, {"local": local, "replicate": _remote("replicate", replicate)}, report)
     progress(85)
     return _deliver(job, enhanced, {**report, **details})
@@ -147,7 +146,7 @@ def run_restore_faces(job: Job, progress: Progress) -> Outcome:
         return restored, {"restore": details}
 
     version = settings.PROFILE.providers.replicate.restore_version
-    replicate = replicate_image_step(job, version, {"img": input_bytes(job), "version": "v1.4", "scale": 1})
+    replicate = replicate_image_step(job, version, "img", {"version": "v1.4", "scale": 1})
     restored, details = _chain(job, {"local": local, "replicate": _remote("replicate", replicate)}, report)
     return _deliver(job, restored, {**report, **details})
 
@@ -169,7 +168,7 @@ def run_upscale(job: Job, progress: Progress) -> Outcome:
         return larger, {}
 
     version = settings.PROFILE.providers.replicate.upscale_version
-    replicate = replicate_image_step(job, version, {"image": input_bytes(job), "scale": scale, "face_enhance": False})
+    replicate = replicate_image_step(job, version, "image", {"scale": scale, "face_enhance": False})
     larger, details = _chain(job, {"local": local, "replicate": _remote("replicate", replicate)}, report)
     details["upscale"] = {"scale": scale, "size": [larger.shape[1], larger.shape[0]]}
     return _deliver(job, larger, {**report, **details})
@@ -228,7 +227,7 @@ def run_generate(job: Job, progress: Progress) -> Outcome:
 
     prompt = _scene_prompt(job)
     version = settings.PROFILE.providers.replicate.instantid_version
-    replicate = replicate_image_step(job, version, {"image": input_bytes(job), "prompt": prompt})
+    replicate = replicate_image_step(job, version, "image", {"prompt": prompt})
     steps = {
         "local": local,
         "openai": _remote("openai", openai_portrait_step(job, prompt)),

@@ -99,8 +99,14 @@ def openai_portrait_step(job: Job, prompt: str) -> Callable[[OnSent], ImageAnswe
     return run
 
 
-def replicate_image_step(job: Job, version: str, inputs: dict[str, Any]) -> Callable[[OnSent], ImageAnswer] | None:
-    """A Replicate model run on the job's photo, or None when the profile names no version for it."""
+def replicate_image_step(
+    job: Job, version: str, image_field: str, options: dict[str, Any]
+) -> Callable[[OnSent], ImageAnswer] | None:
+    """A Replicate model run on the job's photo (as ``image_field``, with ``options``); None without a version.
+
+    The photo is read and shrunk only when the step runs: a chain that ends
+    on the engine (no key) pays nothing for it.
+    """
     if not version:
         return None
     from darkroom.studio.providers import replicate
@@ -109,7 +115,7 @@ def replicate_image_step(job: Job, version: str, inputs: dict[str, Any]) -> Call
         recalled, remember = memory(job, "replicate")
         answer = replicate.run_prediction(
             version,
-            inputs,
+            {image_field: input_bytes(job), **options},
             api_token=settings.REPLICATE_API_TOKEN or "",
             base_url=settings.REPLICATE_BASE_URL,
             recalled=recalled,
