@@ -60,7 +60,8 @@ import cv2
 import numpy as np
 import PIL
 import psutil
-from harness import HEIGHT, WIDTH, code_files, code_state, hardware, photo_pixels  # bench/harness.py
+from harness import HEIGHT, WIDTH, code_files, code_state, hardware, photo_pixels
+from harness import CpuWatch as SystemCpuWatch  # bench/harness.py
 from PIL import Image
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ FOREIGN_VARIABLES = (
 )
 
 
-class CpuWatch:
+class CpuWatch(SystemCpuWatch):
     """How much CPU other processes used while a phase ran: 0 % on a quiet machine.
 
     Own CPU is this process and gunicorn's (master and worker, still running:
@@ -114,17 +115,7 @@ class CpuWatch:
 
     def __init__(self, pids: Sequence[int] = ()) -> None:
         self.processes = [psutil.Process(pid) for pid in (os.getpid(), *pids)]
-        self.began = time.perf_counter()
-        self.busy, self.own = self._busy(), self._own()
-
-    @staticmethod
-    def _busy() -> float:
-        try:
-            fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-        except OSError:
-            return float("nan")
-        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+        super().__init__()
 
     def _own(self) -> float:
         total = 0.0
@@ -135,12 +126,6 @@ class CpuWatch:
                 continue
             total += times.user + times.system
         return total
-
-    def others(self) -> float:
-        """Share of the machine's CPU (all cores) used by other processes since this watch began."""
-        wall = time.perf_counter() - self.began
-        others = (self._busy() - self.busy) - (self._own() - self.own)
-        return max(0.0, others) / (wall * (os.cpu_count() or 1))
 
 
 # --- the photos -----------------------------------------------------------
