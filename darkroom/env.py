@@ -53,6 +53,20 @@ def integer(name: str, default: int, *, minimum: int = 0) -> int:
     return number
 
 
+def number(name: str, default: float, *, minimum: float = 0.0) -> float:
+    """A decimal number of seconds, say; refused below ``minimum``."""
+    value = string(name)
+    if value is None:
+        return default
+    try:
+        parsed = float(value)
+    except ValueError:
+        raise EnvError(f"{name} must be a number (got {value!r})") from None
+    if not parsed >= minimum:  # also refuses nan
+        raise EnvError(f"{name} must be at least {minimum:g} (got {value})")
+    return parsed
+
+
 def url(name: str, default: str | None, *, schemes: tuple[str, ...]) -> str | None:
     value = string(name, default)
     if value is None:

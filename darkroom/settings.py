@@ -169,6 +169,12 @@ HUEY.update(
 # worker and is re-queued by the sweep (Huey itself never redelivers).
 JOB_LEASE_SECONDS = env.integer("DARKROOM_JOB_LEASE_SECONDS", 60, minimum=2)
 JOB_MAX_ATTEMPTS = env.integer("DARKROOM_JOB_MAX_ATTEMPTS", 3, minimum=1)
+# A queued job whose task message was lost (a worker killed between taking the
+# message and claiming the row, a crash between commit and enqueue, a queue an
+# operator flushed) is enqueued again after this long. Extra messages are
+# harmless (the claim is conditional), but each sweep adds one per waiting
+# job, so not too often.
+JOB_REQUEUE_QUEUED_SECONDS = env.integer("DARKROOM_JOB_REQUEUE_QUEUED_SECONDS", 600, minimum=5)
 
 # --- Storage --------------------------------------------------------------
 MEDIA_ROOT = VAR_DIR / "media"
@@ -243,6 +249,13 @@ ANTHROPIC_API_KEY = env.string("ANTHROPIC_API_KEY")
 ANTHROPIC_BASE_URL = env.string("ANTHROPIC_BASE_URL")
 REPLICATE_API_TOKEN = env.string("REPLICATE_API_TOKEN")
 REPLICATE_BASE_URL = env.string("REPLICATE_BASE_URL")
+# Replicate's webhooks need an address Replicate can reach and the account's
+# signing secret (whsec_…); without both, predictions are only polled.
+PUBLIC_URL = env.url("PUBLIC_URL", None, schemes=("https", "http"))
+REPLICATE_WEBHOOK_SECRET = env.string("REPLICATE_WEBHOOK_SECRET")
+if REPLICATE_WEBHOOK_SECRET and not REPLICATE_WEBHOOK_SECRET.startswith("whsec_"):
+    raise env.EnvError("REPLICATE_WEBHOOK_SECRET is the signing secret Replicate shows (whsec_…)")
+REPLICATE_POLL_SECONDS = env.number("REPLICATE_POLL_SECONDS", 2.0, minimum=0.1)
 KLING_ACCESS_KEY = env.string("KLING_ACCESS_KEY")
 KLING_SECRET_KEY = env.string("KLING_SECRET_KEY")
 KLING_BASE_URL = env.string("KLING_BASE_URL")

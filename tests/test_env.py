@@ -35,6 +35,15 @@ def test_it_names_the_variable_of_a_bad_number(monkeypatch: pytest.MonkeyPatch) 
         env.integer("DARKROOM_WORKERS", 2, minimum=1)
 
 
+def test_a_decimal_number_is_read_and_a_bad_one_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REPLICATE_POLL_SECONDS", "0.25")
+    assert env.number("REPLICATE_POLL_SECONDS", 2.0, minimum=0.1) == 0.25
+    for bad, reason in (("soon", "must be a number"), ("0", "must be at least 0.1"), ("nan", "must be at least 0.1")):
+        monkeypatch.setenv("REPLICATE_POLL_SECONDS", bad)
+        with pytest.raises(env.EnvError, match=f"REPLICATE_POLL_SECONDS {reason}"):
+            env.number("REPLICATE_POLL_SECONDS", 2.0, minimum=0.1)
+
+
 def test_it_refuses_a_file_that_cannot_be_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SECRET_KEY_FILE", str(tmp_path / "missing"))
     with pytest.raises(env.EnvError, match="SECRET_KEY_FILE"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import IO
 
 import numpy as np
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 THUMB_EDGE = 400  # gallery cells are ~200 CSS px: sharp on 2× screens
 PREVIEW_EDGE = 1600  # the photo page; the original is only fetched to download
 _CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
+Within = Callable[[Photo], None]  # runs inside the transaction that creates a stored photo's row
 
 
 class AlreadyUploaded(Exception):
@@ -101,12 +102,17 @@ def digest(stream: IO[bytes]) -> str:
 
 
 def _store(
-    owner: User, clean: CleanImage, kind: Photo.Kind, sha256: str | None = None, xmp: bytes | None = None
+    owner: User,
+    clean: CleanImage,
+    kind: Photo.Kind,
+    sha256: str | None = None,
+    xmp: bytes | None = None,
+    within: Within | None = None,
 ) -> Photo:
     body = _encode(clean.image, clean.format, xmp)
     extension = "png" if clean.format == "PNG" else "jpg"
     return _store_body(
-        owner, body, extension, _CONTENT_TYPES[clean.format], clean.image, kind, clean.source_format, sha256
+        owner, body, extension, _CONTENT_TYPES[clean.format], clean.image, kind, clean.source_format, sha256, within
     )
 
 
@@ -119,8 +125,14 @@ def _store_body(
     kind: Photo.Kind,
     source_format: str,
     sha256: str | None = None,
+    within: Within | None = None,
 ) -> Photo:
-    """Store ``body`` with a preview and thumbnail made from ``picture`` (the photo, or a video's poster)."""
+    """Store ``body`` with a preview and thumbnail made from ``picture`` (the photo, or a video's poster).
+
+    ``within`` runs in the transaction that creates the row: a job links its
+    result there, so no crash can leave a result that belongs to nothing. If
+    it raises, the row is not created and the objects are deleted.
+    """
     # The thumbnail and the blurhash come from the preview: the same look,
     # without a second pass over the full-size photo.
     preview_image = _shrunk(picture, PREVIEW_EDGE)
@@ -133,7 +145,7 @@ def _store_body(
             storage.put(key, data)
             written.append(key)
         with transaction.atomic():
-            return Photo.objects.create(
+            photo = Photo.objects.create(
                 owner=owner,
                 kind=kind,
                 file_key=file_key,
@@ -147,6 +159,9 @@ def _store_body(
                 sha256=sha256 or hashlib.sha256(body).hexdigest(),
                 blurhash=_blurhash(preview_image),
             )
+            if within is not None:
+                within(photo)
+            return photo
     except BaseException:
         storage.delete(written)
         raise
@@ -169,15 +184,17 @@ def do_upload_photo(owner: User, stream: IO[bytes], size: int) -> Photo:
     return _store(owner, clean, Photo.Kind.UPLOAD, sha256)
 
 
-def do_store_result(owner: User, image: Image.Image, fmt: str = "JPEG", *, ai_generated: bool = False) -> Photo:
+def do_store_result(
+    owner: User, image: Image.Image, fmt: str = "JPEG", *, ai_generated: bool = False, within: Within | None = None
+) -> Photo:
     """Store an image a job produced, as a result photo of ``owner``; AI-made ones carry the XMP mark."""
     clean = CleanImage(image=image.convert("RGB"), format=fmt, source_format=fmt)
-    return _store(owner, clean, Photo.Kind.RESULT, xmp=AI_GENERATED_XMP if ai_generated else None)
+    return _store(owner, clean, Photo.Kind.RESULT, xmp=AI_GENERATED_XMP if ai_generated else None, within=within)
 
 
-def do_store_video_result(owner: User, mp4: bytes, poster: Image.Image) -> Photo:
+def do_store_video_result(owner: User, mp4: bytes, poster: Image.Image, *, within: Within | None = None) -> Photo:
     """Store an MP4 a job produced; its gallery picture and preview come from ``poster`` (a frame)."""
-    return _store_body(owner, mp4, "mp4", "video/mp4", poster.convert("RGB"), Photo.Kind.RESULT, "MP4")
+    return _store_body(owner, mp4, "mp4", "video/mp4", poster.convert("RGB"), Photo.Kind.RESULT, "MP4", within=within)
 
 
 def do_mark_generated(photo: Photo) -> None:

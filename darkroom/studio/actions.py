@@ -24,13 +24,18 @@ from darkroom.studio.models import Job
 
 log = logging.getLogger(__name__)
 
-# A queued job whose task message was lost (a crash between commit and
-# enqueue, or a queue flushed by an operator) is enqueued again after this.
-REQUEUE_QUEUED_AFTER = datetime.timedelta(minutes=10)
+
+def requeue_queued_after() -> datetime.timedelta:
+    """How long a queued job waits before its task is sent again (settings.JOB_REQUEUE_QUEUED_SECONDS)."""
+    return datetime.timedelta(seconds=settings.JOB_REQUEUE_QUEUED_SECONDS)
 
 
 class JobRefused(Exception):
     """A job that cannot be created; the message is for the user."""
+
+
+class JobGone(Exception):
+    """The job stopped being this worker's (cancelled, failed by the sweep, or claimed again): stop working on it."""
 
 
 # Sent once when a job ends (succeeded, failed or cancelled), after the commit:
@@ -148,19 +153,34 @@ def claim(job_id: int) -> bool:
     return updated == 1
 
 
-def heartbeat(job_id: int, progress: int | None = None) -> bool:
-    """Renew a running job's lease (and report progress); False once it is not ours."""
+def _ours(job_id: int, attempt: int | None) -> Q:
+    """The job while it is running under ``attempt`` (the claim that made it ours); any attempt when None."""
+    mine = Q(pk=job_id, state=Job.State.RUNNING)
+    return mine & Q(attempts=attempt) if attempt is not None else mine
+
+
+def heartbeat(job_id: int, progress: int | None = None, attempt: int | None = None) -> bool:
+    """Renew a running job's lease (and report progress); False once it is not ours.
+
+    With ``attempt``, a worker whose lease ran out and whose job another
+    worker claimed since learns that it lost it, instead of renewing the
+    other worker's lease.
+    """
     changes: dict[str, Any] = {"lease_expires_at": _lease()}
     if progress is not None:
         changes["progress"] = max(0, min(100, progress))
-    return Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(**changes) == 1
+    return Job.objects.filter(_ours(job_id, attempt)).update(**changes) == 1
 
 
-def do_succeed(job_id: int, result: Photo, report: dict[str, Any] | None = None) -> bool:
-    """Record the result; the input's retention clock starts now ("30 days after generation")."""
+def do_succeed(job_id: int, result: Photo, report: dict[str, Any] | None = None, attempt: int | None = None) -> bool:
+    """Record the result; the input's retention clock starts now ("30 days after generation").
+
+    Only the worker holding the job (``attempt``, when given) wins; a worker
+    that lost its lease finds the job taken and its result is discarded.
+    """
     with transaction.atomic():
         won = (
-            Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
+            Job.objects.filter(_ours(job_id, attempt)).update(
                 state=Job.State.SUCCEEDED,
                 result=result,
                 report=report or {},
@@ -179,9 +199,24 @@ def do_succeed(job_id: int, result: Photo, report: dict[str, Any] | None = None)
     return won
 
 
-def do_fail(job_id: int, reason: str) -> bool:
-    """End a job as failed and give its credits back, once: the update and the refund commit together."""
-    return _end_unpaid(job_id, Job.State.FAILED, reason, "failed")
+def attach_result(job_id: int, attempt: int, result: Photo, report: dict[str, Any]) -> None:
+    """Link a result to the job that still runs under ``attempt``, in the transaction that creates its row.
+
+    A worker that dies after this leaves the job holding a finished result,
+    which the next attempt delivers instead of making it again; one that
+    lost the job raises ``JobGone`` here, so the row is never created and
+    its objects are deleted (``photos.actions.do_store_result``'s ``within``).
+    """
+    if not Job.objects.filter(_ours(job_id, attempt)).update(result=result, report=report):
+        raise JobGone(job_id)
+
+
+def do_fail(job_id: int, reason: str, attempt: int | None = None) -> bool:
+    """End a job as failed and give its credits back, once: the update and the refund commit together.
+
+    A worker passes its ``attempt``: it can fail only the job it still holds.
+    """
+    return _end_unpaid(job_id, Job.State.FAILED, reason, "failed", attempt)
 
 
 def do_cancel(job: Job) -> bool:
@@ -193,12 +228,13 @@ def do_cancel(job: Job) -> bool:
     return _end_unpaid(job.pk, Job.State.CANCELLED, "Cancelled at your request.", "cancelled")
 
 
-def _end_unpaid(job_id: int, state: str, reason: str, why: str) -> bool:
+def _end_unpaid(job_id: int, state: str, reason: str, why: str, attempt: int | None = None) -> bool:
     with transaction.atomic():
+        unfinished = Job.objects.filter(pk=job_id) if attempt is None else Job.objects.filter(_ours(job_id, attempt))
         won = (
-            Job.objects.filter(pk=job_id)
-            .exclude(state__in=Job.FINAL_STATES)
-            .update(state=state, error=reason, lease_expires_at=None, finished_at=timezone.now())
+            unfinished.exclude(state__in=Job.FINAL_STATES).update(
+                state=state, error=reason, lease_expires_at=None, finished_at=timezone.now()
+            )
             == 1
         )
         if won:
@@ -207,7 +243,22 @@ def _end_unpaid(job_id: int, state: str, reason: str, why: str) -> bool:
                 # The refund's own key (job:<id>:refund) makes a second call a no-op.
                 ledger.refund(job.owner, debit_key=debit_key(job_id), description=f"{job.get_kind_display()} {why}")
             transaction.on_commit(lambda: job_finished.send(Job, job=job))
+            if job.result_id is not None:
+                # A result stored by an attempt that died before delivering it: unpaid, so not kept.
+                from darkroom.photos.actions import do_delete_photos
+
+                do_delete_photos(Photo.objects.filter(pk=job.result_id))
+            prediction = (job.remote or {}).get("replicate")
+            if prediction and settings.REPLICATE_API_TOKEN:
+                # A prediction still running bills by the second: stop it (harmless if it has finished).
+                transaction.on_commit(lambda: _cancel_replicate(str(prediction)))
     return won
+
+
+def _cancel_replicate(prediction_id: str) -> None:
+    from darkroom.studio.tasks import cancel_replicate_task
+
+    cancel_replicate_task(prediction_id)
 
 
 def do_retry(job: Job) -> Job:
@@ -219,16 +270,14 @@ def do_retry(job: Job) -> Job:
     return do_create_job(job.owner, job.kind, job.input, job.params)
 
 
-def do_retry_later(job_id: int) -> bool:
+def do_retry_later(job_id: int, attempt: int | None = None) -> bool:
     """Put a running job back in the queue after an unexpected error, with backoff."""
-    job = Job.objects.filter(pk=job_id, state=Job.State.RUNNING).first()
+    job = Job.objects.filter(_ours(job_id, attempt)).first()
     if job is None:
         return False
     if job.attempts >= settings.JOB_MAX_ATTEMPTS:
-        return do_fail(job_id, "Something went wrong on our side while processing this photo.")
-    updated = Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
-        state=Job.State.QUEUED, lease_expires_at=None
-    )
+        return do_fail(job_id, "Something went wrong on our side while processing this photo.", attempt)
+    updated = Job.objects.filter(_ours(job_id, attempt)).update(state=Job.State.QUEUED, lease_expires_at=None)
     if updated:
         _enqueue(job_id, delay=5 * 2 ** (job.attempts - 1))
     return updated == 1
@@ -236,6 +285,9 @@ def do_retry_later(job_id: int) -> bool:
 
 def sweep_jobs() -> dict[str, int]:
     """Re-queue jobs whose worker died; fail (and refund) those that died too often or are past their deadline.
+
+    ``requeued`` counts running jobs whose lease ran out; ``resent``, queued
+    jobs whose task message was lost and is sent again.
 
     Huey never redelivers a task whose worker was killed, so this periodic
     sweep is what makes a killed worker lose nothing.
@@ -251,21 +303,21 @@ def sweep_jobs() -> dict[str, int]:
         for job_id in unfinished.filter(kind=kind, created_at__lt=now - deadline).values_list("pk", flat=True):
             if do_fail(job_id, "This job took far longer than it should and was stopped; its credits were given back."):
                 failed += 1
-    requeue_ids = list(expired.filter(attempts__lt=settings.JOB_MAX_ATTEMPTS).values_list("pk", flat=True))
-    lost = Job.objects.filter(state=Job.State.QUEUED, enqueued_at__lt=now - REQUEUE_QUEUED_AFTER)
-    requeue_ids += list(lost.values_list("pk", flat=True))
-    lost_enqueue = Job.objects.filter(
-        state=Job.State.QUEUED, enqueued_at__isnull=True, created_at__lt=now - REQUEUE_QUEUED_AFTER
-    )
-    requeue_ids += list(lost_enqueue.values_list("pk", flat=True))
     requeued = 0
-    for job_id in requeue_ids:
+    for job_id in expired.filter(attempts__lt=settings.JOB_MAX_ATTEMPTS).values_list("pk", flat=True):
         # Back to queued first, so the state a user sees is true while it waits.
-        Job.objects.filter(pk=job_id, state=Job.State.RUNNING, lease_expires_at__lt=now).update(
+        if Job.objects.filter(pk=job_id, state=Job.State.RUNNING, lease_expires_at__lt=now).update(
             state=Job.State.QUEUED, lease_expires_at=None
-        )
+        ):
+            _enqueue(job_id)
+            requeued += 1
+    waiting = Q(enqueued_at__lt=now - requeue_queued_after()) | Q(
+        enqueued_at__isnull=True, created_at__lt=now - requeue_queued_after()
+    )
+    resent = 0
+    for job_id in Job.objects.filter(waiting, state=Job.State.QUEUED).values_list("pk", flat=True):
         _enqueue(job_id)
-        requeued += 1
-    if failed or requeued:
-        log.info("job sweep: %d re-queued, %d failed", requeued, failed)
-    return {"requeued": requeued, "failed": failed}
+        resent += 1
+    if failed or requeued or resent:
+        log.info("job sweep: %d re-queued, %d messages sent again, %d failed", requeued, resent, failed)
+    return {"requeued": requeued, "resent": resent, "failed": failed}

@@ -16,7 +16,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -51,6 +51,20 @@ class Step:
     outcome: str  # "made it", "refused", "failed", "skipped"
     reason: str = ""
     attempts: int = 0
+
+
+class Journal(Protocol):
+    """Where a job notes the provider it is waiting on (``remote.JobJournal``)."""
+
+    def interrupted(self, provider: str) -> bool: ...
+    def sending(self, provider: str) -> None: ...
+    def answered(self, provider: str) -> None: ...
+
+
+INTERRUPTED = (
+    "an earlier try of this job stopped while waiting for its answer; it is not asked again, "
+    "so the job cannot be paid for twice"
+)
 
 
 class ChainFailed(Exception):
@@ -108,6 +122,7 @@ def run_chain(
     steps: dict[str, Callable[[OnSent], T]],
     *,
     on_sent: OnSent,
+    journal: Journal | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[T, list[Step]]:
     """Run the first provider of ``chain`` that can do the job; return its answer and what each did.
@@ -115,7 +130,9 @@ def run_chain(
     ``steps`` maps a provider name to the call that does the job there; a
     name in the chain without a step, or without its key, is skipped. The
     local engine's errors (``JobError``) are not caught here: they end the
-    job with their own message.
+    job with their own message. With a ``journal``, each remote call is noted
+    before it leaves, and a provider an earlier attempt was cut off waiting
+    for is skipped (``Journal.interrupted``).
     """
     done: list[Step] = []
     for name in chain:
@@ -125,13 +142,16 @@ def run_chain(
         if name != "local" and breaker_open(name):
             done.append(Step(name, "skipped", "it failed repeatedly in the last minutes", 0))
             continue
+        if name != "local" and journal is not None and journal.interrupted(name):
+            done.append(Step(name, "skipped", INTERRUPTED, 0))
+            continue
         if name == "local":
             answer = call(on_sent)
             done.append(Step(name, "made it", "", 1))
             return answer, done
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                answer = call(on_sent)
+                answer = _call(name, call, on_sent, journal)
             except Transient as busy:
                 if attempt == ATTEMPTS:
                     done.append(Step(name, "failed", busy.message, attempt))
@@ -156,6 +176,17 @@ def run_chain(
                 done.append(Step(name, "made it", "", attempt))
                 return answer, done
     raise ChainFailed(done)
+
+
+def _call(name: str, call: Callable[[OnSent], T], on_sent: OnSent, journal: Journal | None) -> T:
+    """One try at a provider, noted in the journal while it is out: only a dead worker leaves the note behind."""
+    if journal is None:
+        return call(on_sent)
+    journal.sending(name)
+    try:
+        return call(on_sent)
+    finally:
+        journal.answered(name)
 
 
 def steps_report(steps: list[Step]) -> list[dict[str, Any]]:

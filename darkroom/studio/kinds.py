@@ -20,11 +20,14 @@ from PIL import Image
 from darkroom.engine.sizing import ANIMATE_WORKING_SIDE, SCENE_WORKING_SIDE, shrink_to
 from darkroom.engine.types import Image as Array
 from darkroom.photos.actions import do_store_result, do_store_video_result, load_image
+from darkroom.photos.models import Photo
+from darkroom.studio.actions import attach_result
 from darkroom.studio.chain import DISPLAY, ChainFailed, run_chain, steps_report
 from darkroom.studio.engine import Flagged, check_safe, engine_store
 from darkroom.studio.models import Job
 from darkroom.studio.providers.base import ImageAnswer, OnSent
 from darkroom.studio.remote import (
+    JobJournal,
     anthropic_critique_step,
     decode,
     kling_video_step,
@@ -73,7 +76,15 @@ def _deliver(job: Job, image: Array, report: dict[str, Any]) -> Outcome:
     assert job.input is not None
     fmt = "PNG" if job.input.content_type == "image/png" else "JPEG"
     ai_generated = bool(report.get("ai_generated"))
-    return Outcome(do_store_result(job.owner, Image.fromarray(image), fmt, ai_generated=ai_generated), report)
+    result = do_store_result(
+        job.owner, Image.fromarray(image), fmt, ai_generated=ai_generated, within=_attach(job, report)
+    )
+    return Outcome(result, report)
+
+
+def _attach(job: Job, report: dict[str, Any]) -> Callable[[Photo], None]:
+    """Link the result to the job in the transaction that stores it (``actions.attach_result``)."""
+    return lambda result: attach_result(job.pk, job.attempts, result, report)
 
 
 def _chain(job: Job, steps: Mapping[str, Callable[[OnSent], T] | None], report: dict[str, Any]) -> T:
@@ -83,7 +94,7 @@ def _chain(job: Job, steps: Mapping[str, Callable[[OnSent], T] | None], report: 
     chain = settings.PROFILE.providers.chain(tier_of(job.owner), job.feature)
     try:
         runnable = {name: step for name, step in steps.items() if step is not None}
-        answer, done = run_chain(chain, runnable, on_sent=on_sent_for(job))
+        answer, done = run_chain(chain, runnable, on_sent=on_sent_for(job), journal=JobJournal(job))
     except ChainFailed as failed:
         Job.objects.filter(pk=job.pk).update(report={**report, "providers": steps_report(failed.steps)})
         raise JobError(str(failed)) from None
@@ -261,8 +272,9 @@ def run_animate(job: Job, progress: Progress) -> Outcome:
     except Flagged as flagged:
         raise JobError(str(flagged)) from None
     report["result_moderation"] = max(verdicts, key=lambda verdict: verdict["nsfw_score"])
-    result = do_store_video_result(job.owner, video, Image.fromarray(frames[0]))
-    return Outcome(result, {**report, **details})
+    report = {**report, **details}
+    result = do_store_video_result(job.owner, video, Image.fromarray(frames[0]), within=_attach(job, report))
+    return Outcome(result, report)
 
 
 def _local_clip(job: Job, image: Array, progress: Progress) -> tuple[bytes, dict[str, Any]]:

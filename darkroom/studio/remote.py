@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
 from PIL import Image, UnidentifiedImageError
 
 from darkroom.engine.types import Image as Array
@@ -41,17 +43,62 @@ def on_sent_for(job: Job) -> OnSent:
     return record
 
 
+def _change_remote(job_id: int, change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """Apply ``change`` to the job's ``remote`` under a row lock: the worker and a webhook may both write it."""
+    with transaction.atomic():
+        current = Job.objects.select_for_update().values_list("remote", flat=True).get(pk=job_id)
+        changed = change(dict(current or {}))
+        Job.objects.filter(pk=job_id).update(remote=changed)
+    return changed
+
+
 def memory(job: Job, provider: str) -> tuple[str | None, Callable[[str], None]]:
     """What an earlier attempt of this job started at ``provider``, and how to remember a new one."""
     job.refresh_from_db(fields=["remote"])
     recalled = job.remote.get(provider)
 
     def remember(remote_id: str) -> None:
-        # Only the worker holding the lease runs this job, so read-modify-write is safe here.
-        job.refresh_from_db(fields=["remote"])
-        Job.objects.filter(pk=job.pk).update(remote={**job.remote, provider: remote_id})
+        _change_remote(job.pk, lambda remote: {**remote, provider: remote_id})
 
     return (str(recalled) if recalled else None), remember
+
+
+# Providers that find, on their own, the request an interrupted attempt made:
+# Kling looks its task up by the job's external_task_id before creating one.
+FINDS_ITS_OWN = frozenset({"kling"})
+SENDING = "sending"
+
+
+class JobJournal:
+    """Which providers this job's attempts were waiting on when they stopped.
+
+    Before a request that may cost money leaves, the provider's name goes
+    into ``Job.remote["sending"]``; it comes out once any answer (or error)
+    is back. A name still there when the job runs again means the worker
+    died between sending and hearing back: the provider may have done (and
+    billed) the work. Unless the attempt can be found again (an id that
+    was remembered, or Kling's lookup by external id), that provider is not
+    asked a second time, so no job is paid for twice. ``chain.run_chain``
+    consults it.
+    """
+
+    def __init__(self, job: Job) -> None:
+        self.job_id = job.pk
+
+    def interrupted(self, provider: str) -> bool:
+        remote = Job.objects.values_list("remote", flat=True).get(pk=self.job_id) or {}
+        if provider not in remote.get(SENDING, []):
+            return False
+        return not remote.get(provider) and provider not in FINDS_ITS_OWN
+
+    def sending(self, provider: str) -> None:
+        _change_remote(self.job_id, lambda remote: {**remote, SENDING: sorted({*remote.get(SENDING, []), provider})})
+
+    def answered(self, provider: str) -> None:
+        _change_remote(
+            self.job_id,
+            lambda remote: {**remote, SENDING: [name for name in remote.get(SENDING, []) if name != provider]},
+        )
 
 
 # What leaves for a provider: enough for a portrait or a critique, never the full
@@ -118,13 +165,31 @@ def replicate_image_step(
             {image_field: input_bytes(job), **options},
             api_token=settings.REPLICATE_API_TOKEN or "",
             base_url=settings.REPLICATE_BASE_URL,
+            webhook_url=replicate_webhook_url(job),
             recalled=recalled,
             remember=remember,
             on_sent=on_sent,
+            poll_interval=settings.REPLICATE_POLL_SECONDS,
         )
         return answer.as_image()
 
     return run
+
+
+def replicate_webhook_url(job: Job) -> str | None:
+    """Where Replicate reports this job's prediction; None unless the service has a public address and a secret."""
+    if not (settings.PUBLIC_URL and settings.REPLICATE_WEBHOOK_SECRET):
+        return None
+    return settings.PUBLIC_URL.rstrip("/") + reverse("studio:replicate-webhook", args=[job.public_id])
+
+
+def cancel_replicate(prediction_id: str) -> None:
+    """Ask Replicate to stop a prediction no job will use (it bills while it runs)."""
+    from darkroom.studio.providers import replicate
+
+    replicate.cancel_prediction(
+        prediction_id, api_token=settings.REPLICATE_API_TOKEN or "", base_url=settings.REPLICATE_BASE_URL
+    )
 
 
 def kling_video_step(job: Job, prompt: str, seconds: float) -> Callable[[OnSent], VideoAnswer]:

@@ -9,13 +9,11 @@ a chain that fails entirely gives the credits back and says why.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings
 from PIL import Image
-from pytest_django.fixtures import Settings as SettingsWrapper
 from skimage import data
 
 from darkroom.accounts.models import User
@@ -25,52 +23,11 @@ from darkroom.photos.actions import AI_GENERATED_XMP, do_upload_photo
 from darkroom.photos.models import Photo
 from darkroom.photos.storage import get
 from darkroom.privacy.models import Transfer
-from darkroom.studio import chain, runner
+from darkroom.studio import runner
 from darkroom.studio.actions import do_create_job
 from darkroom.studio.models import Job
-from tests.studio.providers.fake_anthropic import FakeAnthropic
-from tests.studio.providers.fake_kling import FakeKling
-from tests.studio.providers.fake_openai import FakeOpenAI
-from tests.studio.providers.fake_replicate import FakeReplicate
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-INSTANTID = "zsxkib/instant-id:2e4785a4d80dadf580077b2244c8d7c05d8e3faac04a04c02d8e099dd2876789"
-
-
-@pytest.fixture(scope="module")
-def fakes() -> Iterator[dict[str, Any]]:
-    servers: dict[str, Any] = {
-        "openai": FakeOpenAI(),
-        "replicate": FakeReplicate(),
-        "kling": FakeKling(),
-        "anthropic": FakeAnthropic(),
-    }
-    for server in servers.values():
-        server.start()
-    yield servers
-    for server in servers.values():
-        server.stop()
-
-
-@pytest.fixture
-def providers(fakes: dict[str, Any], settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Every provider configured, pointing at its fake; the demo profile with InstantID's version."""
-    for fake in fakes.values():
-        if hasattr(fake, "reset"):
-            fake.reset()
-    settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL = "sk-test", fakes["openai"].url
-    settings.REPLICATE_API_TOKEN, settings.REPLICATE_BASE_URL = "r8_test", fakes["replicate"].url
-    settings.KLING_ACCESS_KEY, settings.KLING_SECRET_KEY = fakes["kling"].access_key, fakes["kling"].secret_key
-    settings.KLING_BASE_URL = fakes["kling"].url
-    settings.ANTHROPIC_API_KEY, settings.ANTHROPIC_BASE_URL = fakes["anthropic"].api_key, fakes["anthropic"].url
-    profile = settings.PROFILE
-    replicate = profile.providers.replicate.model_copy(update={"instantid_version": INSTANTID})
-    chains = {"free": {**profile.providers.chains["free"], "critique": ["anthropic", "local"]}}
-    updated = profile.providers.model_copy(update={"replicate": replicate, "chains": chains})
-    settings.PROFILE = profile.model_copy(update={"providers": updated})
-    monkeypatch.setattr(chain, "backoff", lambda _attempt, _retry_after: 0.0)  # retry at once in tests
-    return fakes
 
 
 @pytest.fixture

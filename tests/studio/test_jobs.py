@@ -82,10 +82,10 @@ def test_the_sweep_requeues_a_job_whose_worker_died(alice: User, photo: Photo, h
     job = do_create_job(alice, "enhance", photo)
     huey_queue.flush()
     assert actions.claim(job.pk)  # a worker took it … and was killed
-    assert actions.sweep_jobs() == {"requeued": 0, "failed": 0}  # the lease is still valid
+    assert actions.sweep_jobs() == {"requeued": 0, "resent": 0, "failed": 0}  # the lease is still valid
     later = timezone.now() + datetime.timedelta(seconds=settings.JOB_LEASE_SECONDS + 1)
     with time_machine.travel(later):
-        assert actions.sweep_jobs() == {"requeued": 1, "failed": 0}
+        assert actions.sweep_jobs() == {"requeued": 1, "resent": 0, "failed": 0}
         job.refresh_from_db()
         assert job.state == Job.State.QUEUED
         assert drain(huey_queue) == 1
@@ -101,7 +101,7 @@ def test_the_sweep_fails_a_job_that_keeps_killing_workers(alice: User, photo: Ph
         with time_machine.travel(now + datetime.timedelta(seconds=attempt * (settings.JOB_LEASE_SECONDS + 1))):
             assert actions.claim(job.pk)
     with time_machine.travel(now + datetime.timedelta(hours=1)):
-        assert actions.sweep_jobs() == {"requeued": 0, "failed": 1}
+        assert actions.sweep_jobs() == {"requeued": 0, "resent": 0, "failed": 1}
     job.refresh_from_db()
     assert job.state == Job.State.FAILED
     assert "interrupted several times" in job.error
@@ -110,8 +110,8 @@ def test_the_sweep_fails_a_job_that_keeps_killing_workers(alice: User, photo: Ph
 def test_the_sweep_requeues_a_job_whose_message_was_lost(alice: User, photo: Photo, huey_queue: Any) -> None:
     job = do_create_job(alice, "enhance", photo)
     huey_queue.flush()
-    with time_machine.travel(timezone.now() + actions.REQUEUE_QUEUED_AFTER + datetime.timedelta(seconds=1)):
-        assert actions.sweep_jobs()["requeued"] == 1
+    with time_machine.travel(timezone.now() + actions.requeue_queued_after() + datetime.timedelta(seconds=1)):
+        assert actions.sweep_jobs()["resent"] == 1
     assert drain(huey_queue) == 1
     job.refresh_from_db()
     assert job.state == Job.State.SUCCEEDED

@@ -288,9 +288,11 @@ def _create(
 ) -> Prediction:
     def create() -> Prediction:
         if webhook_url:
-            # "completed" only: Darkroom needs the end, and each event is a request to our server.
+            # "start" names the prediction even if this worker dies before it hears the id
+            # (the webhook records it on the job); "completed" tells its end. No "output"/"logs":
+            # each event is a request to our server.
             return client.predictions.create(
-                version=version, input=encoded, webhook=webhook_url, webhook_events_filter=["completed"]
+                version=version, input=encoded, webhook=webhook_url, webhook_events_filter=["start", "completed"]
             )
         return client.predictions.create(version=version, input=encoded)
 

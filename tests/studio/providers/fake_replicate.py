@@ -14,6 +14,9 @@ repeating): by default it is processing once, then succeeded.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import io
 import itertools
 import json
@@ -82,6 +85,7 @@ class Prediction:
     polls: int = 0
     canceled: bool = False
     plan: list[str] = field(default_factory=list)
+    webhook: str | None = None
 
 
 class FakeReplicate(LocalServer):
@@ -100,6 +104,12 @@ class FakeReplicate(LocalServer):
         self.create_replies: list[Reply] = []
         self.poll_replies: list[Reply] = []
         self.output = OutputFile()
+        # The create's answer comes this late, after the prediction exists (and is billed):
+        # a worker killed meanwhile never learns its id.
+        self.create_delay = 0.0
+        # With a key, a create that names a webhook gets its "start" event, signed, as Replicate sends it.
+        self.webhook_key: bytes | None = None
+        self.webhooks: list[tuple[str, int]] = []  # (url, status code of our service's answer)
 
     def reply_to_create(self, name: str, *, delay: float = 0.0, headers: dict[str, str] | None = None) -> None:
         """Answer the next create with fixture ``replicate_<name>.json`` (after ``delay`` seconds)."""
@@ -158,7 +168,25 @@ class FakeReplicate(LocalServer):
         if self.create_replies:
             return self.create_replies.pop(0)
         prediction = self._new(body.get("version", ""), body.get("input", {}))
-        return Reply(self._render(prediction, "prediction_starting"))
+        prediction.webhook = body.get("webhook")
+        if prediction.webhook and self.webhook_key:
+            threading.Thread(target=self._send_start, args=(prediction,), daemon=True).start()
+        return Reply(self._render(prediction, "prediction_starting"), self.create_delay)
+
+    def _send_start(self, prediction: Prediction) -> None:
+        import httpx
+
+        assert prediction.webhook
+        assert self.webhook_key
+        raw = json.dumps({"id": prediction.id, "status": "starting", "version": prediction.version}).encode()
+        headers = signed_headers(raw, self.webhook_key, timestamp=int(time.time()), msg_id=f"msg_{prediction.id}")
+        try:
+            answer = httpx.post(prediction.webhook, content=raw, headers=headers, timeout=10)
+            status = answer.status_code
+        except httpx.HTTPError:
+            status = 0  # Replicate would retry; a dead service is what the polling fallback is for
+        with self._lock:
+            self.webhooks.append((prediction.webhook, status))
 
     def _poll(self, prediction: Prediction) -> Reply:
         if self.poll_replies:
@@ -185,6 +213,16 @@ class FakeReplicate(LocalServer):
 
     def rewrite(self, text: str) -> str:
         return text.replace("https://api.replicate.com", self.url).replace("https://replicate.delivery", self.url)
+
+
+def signed_headers(body: bytes, key: bytes, *, timestamp: int, msg_id: str = "msg_2Lh9") -> dict[str, str]:
+    """The headers Replicate signs a webhook delivery with (Standard Webhooks: HMAC-SHA256 of id.timestamp.body)."""
+    digest = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": "v1," + base64.b64encode(digest).decode(),
+    }
 
 
 def _with(response: dict[str, Any], headers: dict[str, str] | None, update: dict[str, Any] | None) -> dict[str, Any]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import socket
 import time
@@ -17,7 +15,7 @@ import pytest
 from darkroom.studio.providers import replicate as provider
 from darkroom.studio.providers.base import Failed, Rejected, Sent, Transient
 from tests.conftest import make_photo
-from tests.studio.providers.fake_replicate import OUTPUT_PNG, FakeReplicate, OutputFile
+from tests.studio.providers.fake_replicate import OUTPUT_PNG, FakeReplicate, OutputFile, signed_headers
 
 TOKEN = "r8_TestTokenNotARealOne0123456789abcdef"
 VERSION = "2e4785a4d80dadf580077b2244c8d7c05d8e3faac04a04c02d8e099dd2876789"
@@ -124,7 +122,7 @@ def test_it_runs_a_prediction_and_downloads_its_first_output(fake: FakeReplicate
     assert create.body["input"]["num_steps"] == 20
     assert decode_data_uri(create.body["input"]["image"]) == ("image/jpeg", selfie)
     assert create.body["webhook"] == WEBHOOK
-    assert create.body["webhook_events_filter"] == ["completed"]
+    assert create.body["webhook_events_filter"] == ["start", "completed"]
     assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in fake.api_requests())
 
 
@@ -465,12 +463,7 @@ SENT_AT = 1_780_000_000
 def signed(
     body: bytes = BODY, *, key: bytes = KEY, timestamp: int = SENT_AT, msg_id: str = "msg_2Lh9"
 ) -> dict[str, str]:
-    digest = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
-    return {
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": "v1," + base64.b64encode(digest).decode(),
-    }
+    return signed_headers(body, key, timestamp=timestamp, msg_id=msg_id)
 
 
 def test_it_accepts_a_webhook_signed_with_the_secret() -> None:
