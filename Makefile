@@ -43,6 +43,8 @@ bench: models
 	$(BIN)/python bench/skeleton.py
 	$(BIN)/python bench/upload.py
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/retention.py
+	$(BIN)/python bench/jobs.py
 
 ## worker: a queue consumer only (production: any number of machines)
 worker: models

@@ -1,4 +1,4 @@
-"""The ``darkroom`` command: serve, worker, migrate, check, billing, engine, models, manage.
+"""The ``darkroom`` command: serve, worker, migrate, check, billing, privacy, engine, models, manage.
 
 ``serve`` runs the whole service in the foreground: gunicorn for the web and a
 Huey consumer (which also runs the periodic tasks). Ctrl-C asks both to stop
@@ -131,6 +131,11 @@ def cmd_billing(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_privacy(args: argparse.Namespace) -> int:
+    _manage(["privacy", *args.extra])
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _manage(args.extra)
     return 0
@@ -154,6 +159,14 @@ def build_parser() -> argparse.ArgumentParser:
         "billing", help="billing operations: `billing reconcile` fetches missed Stripe events", add_help=False
     )
     billing.set_defaults(func=cmd_billing, passthrough=True)
+    privacy = sub.add_parser(
+        "privacy",
+        help="privacy operations: `privacy sweep [--dry-run]` applies the retention rules now; "
+        "`privacy policy [--record]` shows the policy's facts and whether they changed; "
+        "`privacy delete-account EMAIL_OR_PHONE [--now]` and `privacy cancel-deletion EMAIL_OR_PHONE`",
+        add_help=False,
+    )
+    privacy.set_defaults(func=cmd_privacy, passthrough=True)
     cli_engine.add_commands(sub)
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.set_defaults(func=cmd_manage, passthrough=True)

@@ -240,12 +240,28 @@ class Retention(_Strict):
     orders_years: int = Field(ge=1, le=15)
     account_deletion_days: int = Field(ge=0, le=30)
     usage_logs_days: int = Field(ge=1, le=400)
+    # How long an export's download link (and the archive behind it) lives: long enough to fetch it,
+    # short enough that a full copy of someone's data does not linger in storage.
+    export_link_days: int = Field(ge=1, le=30)
+
+
+class Host(_Strict):
+    """A third party that runs part of the service where Darkroom cannot see it (who hosts the web servers).
+
+    Everything else the policy page lists as a recipient is read from the
+    configuration (providers with keys, Stripe, the SMS and email back-ends,
+    the storage, database and queue hosts); only this cannot be.
+    """
+
+    name: str = Field(min_length=1)
+    role: str = Field(min_length=1, description="what it does for the service, e.g. 'hosting'")
 
 
 class Privacy(_Strict):
+    """Facts for the policy page. Its version and date are not here: they follow from the facts (privacy.policy)."""
+
     data_region: str = Field(min_length=2)
-    policy_version: str = Field(min_length=1)
-    policy_updated: str = Field(min_length=1)
+    hosting: list[Host] = Field(default_factory=list)
     retention: Retention
 
 

@@ -9,6 +9,7 @@ the embedded default runs (SQLite, Huey on SQLite, a private folder).
 from __future__ import annotations
 
 import secrets
+from email.utils import formataddr
 
 import dj_database_url
 import django_stubs_ext
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "huey.contrib.djhuey",
     "darkroom.accounts",
+    "anymail",  # the Amazon SES tracking webhook (notify.email.webhooks); it adds no models
     "darkroom.notify",
     "darkroom.photos",
     "darkroom.studio",
@@ -104,6 +106,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "darkroom.web.context.brand",
+                "darkroom.web.context.policy_notice",
+                "darkroom.notify.context.unread",
             ],
         },
     },
@@ -339,8 +343,40 @@ LOGIN_REDIRECT_URL = "/photos/"
 LOGIN_URL = "/accounts/login/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 
-EMAIL_BACKEND = env.string("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", PROFILE.operator.contact_email)
+# --- Email ----------------------------------------------------------------
+# With nothing set, mail goes to the outbox (the operator pages, and /dev/email/
+# with DEBUG); nothing leaves the machine. Production: Amazon SES through
+# django-anymail, EMAIL_BACKEND=anymail.backends.amazon_ses.EmailBackend
+# (docs/notifications.md). Notices go from the queue (darkroom/notify/).
+EMAIL_BACKEND = env.string("EMAIL_BACKEND", "darkroom.notify.email.outbox.EmailBackend")
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", formataddr((PROFILE.brand.name, PROFILE.operator.contact_email)))
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+ANYMAIL: dict[str, object] = {
+    # One attempt per send: a throttled or failed send is retried from the queue with
+    # backoff (notify.delivery), not by botocore sleeping inside a worker thread.
+    "AMAZON_SES_CLIENT_PARAMS": {
+        key: value
+        for key, value in {
+            "region_name": env.string("AMAZON_SES_REGION"),
+            "aws_access_key_id": env.string("AMAZON_SES_ACCESS_KEY_ID"),
+            "aws_secret_access_key": env.string("AMAZON_SES_SECRET_ACCESS_KEY"),
+            "endpoint_url": env.string("AMAZON_SES_ENDPOINT_URL"),  # only to point boto3 at a stand-in
+            "config": {"connect_timeout": 5, "read_timeout": 10, "retries": {"total_max_attempts": 1}},
+        }.items()
+        if value
+    },
+    # The SES configuration set whose event destination is the SNS topic of bounces and complaints.
+    "AMAZON_SES_CONFIGURATION_SET_NAME": env.string("AMAZON_SES_CONFIGURATION_SET"),
+    # "user:password" that SNS sends as HTTP basic auth to the tracking webhook; without it the webhook is off.
+    "WEBHOOK_SECRET": env.string("ANYMAIL_WEBHOOK_SECRET"),
+}
+if ANYMAIL["WEBHOOK_SECRET"] and ":" not in str(ANYMAIL["WEBHOOK_SECRET"]):
+    raise env.EnvError("ANYMAIL_WEBHOOK_SECRET must be user:password (the basic auth in the SNS subscription's URL)")
+# SNS topics whose messages the tracking webhook takes (comma-separated ARNs); empty: any topic
+# whose message carries a valid Amazon signature and the basic auth above.
+AMAZON_SES_SNS_TOPIC_ARNS = env.csv("AMAZON_SES_SNS_TOPIC_ARNS", [])
+if EMAIL_BACKEND == "anymail.backends.amazon_ses.EmailBackend" and not env.string("AMAZON_SES_REGION"):
+    raise env.EnvError("the Amazon SES back-end needs AMAZON_SES_REGION (the region the sending identity is in)")
 
 # --- Cache ----------------------------------------------------------------
 # Rate limits (sign-in failures, SMS per number / IP / hour) live here, so they
@@ -365,6 +401,12 @@ ALIBABA_SMS_SIGN_NAME = env.string("ALIBABA_SMS_SIGN_NAME")
 ALIBABA_SMS_TEMPLATE_CODE = env.string("ALIBABA_SMS_TEMPLATE_CODE")
 # Singapore is Alibaba Cloud International's SMS endpoint.
 ALIBABA_SMS_ENDPOINT = env.string("ALIBABA_SMS_ENDPOINT", "dysmsapi.ap-southeast-1.aliyuncs.com")
+# Notices by SMS (a job finished) need an approved template each: "job_finished:SMS_1,job_failed:SMS_2".
+ALIBABA_SMS_NOTICE_TEMPLATES: dict[str, str] = {
+    kind.strip(): code.strip()
+    for kind, _, code in (item.partition(":") for item in env.csv("ALIBABA_SMS_NOTICE_TEMPLATES", []))
+    if code
+}
 TWILIO_ACCOUNT_SID = env.string("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env.string("TWILIO_AUTH_TOKEN")
 TWILIO_FROM = env.string("TWILIO_FROM") or ""  # a number (+1…) or a Messaging Service SID (MG…)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("darkroom.billing.urls")),
     path("", include("darkroom.accounts.urls")),
     path("", include("darkroom.notify.urls")),
+    path("", include("darkroom.privacy.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/", api.urls),
     path("healthz", healthz, name="healthz"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import itertools
 import os
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.files.storage import storages
 from PIL import Image
@@ -107,6 +109,23 @@ def stored_objects() -> list[str]:
         return []
 
 
+def _real_utc_now(remove_tzinfo: bool = True) -> datetime.datetime:
+    hatch = time_machine.escape_hatch
+    now = hatch.datetime.datetime.now(datetime.UTC) if hatch.is_travelling() else datetime.datetime.now(datetime.UTC)
+    return now.replace(tzinfo=None) if remove_tzinfo else now
+
+
+@pytest.fixture(autouse=True)
+def _s3_signs_with_the_real_time() -> Iterator[None]:
+    """Tests travel in time; S3 refuses a request signed minutes off the real time, so boto3 never travels.
+
+    A patch of its own, so a test's ``monkeypatch.undo()`` leaves it in place.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("botocore.auth.get_current_datetime", _real_utc_now)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _empty_storage() -> Iterator[None]:
     """Each test starts and ends with an empty private storage."""
@@ -172,11 +191,15 @@ def fetch_signed(client: object, url: str) -> tuple[int, bytes, dict[str, str]]:
 
 # --- people ---------------------------------------------------------------
 def _user(email: str) -> User:
-    """A user as sign-up leaves one: with a verified primary address (verification is mandatory)."""
+    """A user as sign-up leaves one: a verified primary address (verification is mandatory), the policy accepted."""
     from allauth.account.models import EmailAddress
+
+    from darkroom.privacy.models import PolicyAcceptance
+    from darkroom.privacy.policy_versions import do_accept_policy
 
     user = User.objects.create_user(email=email, password="correct horse battery staple")
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    do_accept_policy(user, via=PolicyAcceptance.Via.SIGN_UP)  # sign-up records consent to the policy in force
     return user
 
 

@@ -70,8 +70,8 @@ def do_sweep_unfinished_signups() -> int:
     usable, and the number was never proved to be theirs.
     """
     cutoff = timezone.now() - datetime.timedelta(seconds=account_settings.PHONE_VERIFICATION_TIMEOUT)
-    deleted, _ = User.objects.filter(_unfinished_signups(), date_joined__lt=cutoff).delete()
-    return deleted
+    _, deleted = User.objects.filter(_unfinished_signups(), date_joined__lt=cutoff).delete()
+    return deleted.get(User._meta.label, 0)  # users, not the rows that went with them (their consent record)
 
 
 def do_update_name(user: User, name: str) -> None:

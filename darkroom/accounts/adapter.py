@@ -29,6 +29,8 @@ from django.utils import timezone
 from darkroom.accounts import codes
 from darkroom.accounts.models import User
 from darkroom.accounts.phone import SmsLimited, check_sms_allowed, parse_phone, record_sms
+from darkroom.notify.email import is_suppressed
+from darkroom.notify.messages import layout_context
 from darkroom.notify.sms import CodeMessage, SmsError, backend
 
 logger = logging.getLogger(__name__)
@@ -183,7 +185,18 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth sh
             clear = codes.reveal(self._request(), code)
             if clear is not None:
                 context = {**context, "code": clear}
-        super().send_mail(template_prefix, email, context)
+        if is_suppressed(email):
+            # SES reported a hard bounce or a complaint for it (notify.email.webhooks): sending on would
+            # harm the service's standing with every mailbox provider. The operator can lift it.
+            logger.info("account email %s not sent: the address is suppressed", template_prefix.rsplit("/", 1)[-1])
+            return
+        user = context.get("user")
+        name = user.name if isinstance(user, User) else ""
+        # The brand, operator and footer of notify's email layout (templates under web/templates/account/email/).
+        super().send_mail(template_prefix, email, {**layout_context(name=name), **context})
+
+    def format_email_subject(self, subject: str) -> str:
+        return f"{settings.PROFILE.brand.name}: {subject}"
 
     def send_account_already_exists_mail(self, email: str) -> None:
         """Tell the owner of ``email`` that someone signed up with it; say how to add Google to it.

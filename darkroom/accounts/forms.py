@@ -10,6 +10,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from darkroom.accounts.models import User
+from darkroom.privacy.models import PolicyAcceptance
+from darkroom.privacy.policy_versions import do_accept_policy
 
 
 def age_on(birth_date: datetime.date, today: datetime.date) -> int:
@@ -51,5 +53,6 @@ class AgeConfirmationForm(forms.Form):
         profile = settings.PROFILE
         user.age_confirmed_at = timezone.now()
         user.minimum_age_confirmed = profile.accounts.minimum_age
-        user.policy_version_accepted = profile.privacy.policy_version
-        user.save(update_fields=["age_confirmed_at", "minimum_age_confirmed", "policy_version_accepted"])
+        user.save(update_fields=["age_confirmed_at", "minimum_age_confirmed"])
+        # The version in force now, recorded with the time (privacy.PolicyAcceptance), sets policy_version_accepted.
+        do_accept_policy(user, via=PolicyAcceptance.Via.SIGN_UP)

@@ -54,6 +54,13 @@ class User(AbstractUser):
     age_confirmed_at = models.DateTimeField(null=True, blank=True)
     minimum_age_confirmed = models.PositiveSmallIntegerField(null=True, blank=True)
     policy_version_accepted = models.CharField(max_length=40, blank=True)
+    # Usage events are recorded unless the person says no (selfie-studio §5 "Opt out of certain
+    # data collection"): while set, privacy.usage.record_usage writes nothing for them.
+    usage_opt_out = models.BooleanField(default=False)
+    # When the person (or an operator) asked for the account to be deleted. From that moment
+    # is_active is False (no sign-in, no API token), and privacy.erasure purges everything once
+    # the profile's account_deletion_days end; the row itself goes last.
+    deletion_requested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -6,4 +6,5 @@ app_name = "accounts"
 urlpatterns = [
     path("account/", views.account, name="account"),
     path("account/tokens/", views.tokens, name="tokens"),
+    path("account/usage/", views.usage, name="usage"),
 ]

@@ -11,9 +11,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from darkroom.accounts.actions import do_issue_api_token, do_revoke_api_token, do_update_name
 from darkroom.accounts.models import User
+from darkroom.privacy.usage import do_set_usage_opt_out
 
 
 @login_required
@@ -35,8 +37,26 @@ def account(request: HttpRequest) -> HttpResponse:
         "has_totp": Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists(),
         "has_password": user.has_usable_password(),
         "code_minutes": account_settings.PHONE_VERIFICATION_TIMEOUT // 60,
+        "usage_logs_days": settings.PROFILE.privacy.retention.usage_logs_days,
     }
     return render(request, "accounts/account.html", context)
+
+
+@login_required
+@require_POST
+def usage(request: HttpRequest) -> HttpResponse:
+    """Turn the recording of usage events off or on again (selfie-studio §5 "Opt out")."""
+    assert isinstance(request.user, User)
+    choice = request.POST.get("usage")
+    if choice not in ("on", "off"):  # a form that says neither changes nothing, least of all to "on"
+        return redirect("accounts:account")
+    deleted = do_set_usage_opt_out(request.user, choice == "off")
+    if choice == "off":
+        held = f" The {deleted} note{'s' if deleted != 1 else ''} we held {'is' if deleted == 1 else 'are'} deleted."
+        messages.success(request, f"We no longer record which features you use.{held if deleted else ''}")
+    else:
+        messages.success(request, "We record which features you use again, to fix bugs and improve the service.")
+    return redirect("accounts:account")
 
 
 @login_required

@@ -20,12 +20,14 @@ from ninja.security import APIKeyCookie, HttpBearer, SessionAuth
 from darkroom.accounts.actions import user_for_token
 from darkroom.accounts.models import User
 from darkroom.api.auth import router as auth_router
+from darkroom.api.exports import router as exports_router
 from darkroom.photos.actions import AlreadyUploaded, do_delete_photo, do_upload_photo
 from darkroom.photos.models import Photo
 from darkroom.photos.retention import retention_note
 from darkroom.photos.uploads import refusals_of
 from darkroom.photos.validation import UploadRefused
 from darkroom.photos.views import signed_url_for
+from darkroom.privacy.usage import record_usage
 from darkroom.studio.actions import JobRefused, do_create_job
 from darkroom.studio.models import Job
 
@@ -48,6 +50,7 @@ api = NinjaAPI(
     auth=auth,
 )
 api.add_router("/v1/auth", auth_router)
+api.add_router("/v1/exports", exports_router)
 
 
 def _user(request: HttpRequest) -> User:
@@ -206,6 +209,7 @@ def upload_photo(request: HttpRequest) -> Status[PhotoOut | Error | DuplicateOut
         return Status(refusal.status, Error(detail=refusal.reason))
     except AlreadyUploaded as already:
         return Status(409, DuplicateOut(detail=str(already), photo=_photo_out(request, already.photo)))
+    record_usage(request, "upload")
     return Status(201, _photo_out(request, photo))
 
 
@@ -231,6 +235,7 @@ def create_job(request: HttpRequest, body: JobIn) -> Status[JobOut | Error]:
         job = do_create_job(_user(request), body.kind, photo, body.params)
     except JobRefused as refusal:
         return Status(422, Error(detail=str(refusal)))
+    record_usage(request, f"job:{job.kind}")
     return Status(201, _job_out(request, job))
 
 

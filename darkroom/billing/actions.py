@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from darkroom.accounts.models import User
-from darkroom.billing import gateways, ledger, plans
-from darkroom.billing.fulfilment import do_fulfil_checkout, receipt_email
+from darkroom.billing import gateways, ledger, plans, records
+from darkroom.billing.fulfilment import do_fulfil_checkout, do_sync_subscription, receipt_email
 from darkroom.billing.gateways import CheckoutRequest, GatewayError
 from darkroom.billing.models import AccountFlag, LedgerEntry, Order, Subscription, Wallet
 
@@ -131,6 +131,30 @@ def do_open_portal(user: User, return_url: str) -> str:
     except GatewayError as exc:
         log.warning("portal for %s failed: %s", subscription.gateway_subscription_id, exc)
         raise CheckoutRefused("The payment service is unavailable; please try again in a minute.", 503) from exc
+
+
+def do_end_subscriptions_now(user: User) -> int:
+    """End every subscription of ``user``'s that could still bill, at the gateway, now; return how many.
+
+    For account deletion (privacy.erasure): the account closes at once, so Pro
+    cannot be used for the rest of the period, and a subscription left to run
+    to its end would renew onto an account that is gone. Stripe's defaults
+    apply (no proration, no refund of the current period: an operator refunds
+    by hand if asked). Raises ``GatewayError`` (``permanent`` when the
+    subscription was made with a gateway that is no longer configured).
+    """
+    gateway = gateways.current()
+    ended = 0
+    for subscription in Subscription.objects.filter(wallet__user=user).exclude(status__in=records.ENDED_SUBSCRIPTIONS):
+        if subscription.gateway != gateway.name:
+            raise GatewayError(
+                f"Subscription {subscription.gateway_subscription_id} was made with the {subscription.gateway} "
+                "gateway, which is no longer configured: end it there by hand.",
+                permanent=True,
+            )
+        do_sync_subscription(gateway.cancel_subscription(subscription.gateway_subscription_id))
+        ended += 1
+    return ended
 
 
 def do_cancel_order(order: Order) -> bool:

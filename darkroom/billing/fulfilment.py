@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import partial
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from darkroom.accounts.models import User
@@ -25,6 +27,12 @@ log = logging.getLogger(__name__)
 # Invoices that open a billing period carry the monthly grant; others (a
 # proration after a plan change) are recorded as orders without credits.
 GRANTING_INVOICES = ("subscription_create", "subscription_cycle")
+
+
+# Sent once per change, after the commit that made it: the notifications app connects
+# its receipts and subscription notices here (notify.receivers).
+order_paid = Signal()  # order=, renewal= (a Pro month after the first)
+subscription_changed = Signal()  # subscription=, previous_status=, was_cancelling=
 
 
 class NotOurs(Exception):
@@ -103,14 +111,24 @@ def do_fulfil_checkout(result: CheckoutResult) -> Order | None:
                 reference=order.ledger_key,
                 description=order.description,
             )
-            Order.objects.filter(pk=order.pk).exclude(status__in=Order.SETTLED).update(
-                status=Order.Status.PAID,
-                paid_at=timezone.now(),
-                gateway_payment_id=result.payment_id,
-                email=result.email or order.email,
+            paid = (
+                Order.objects.filter(pk=order.pk)
+                .exclude(status__in=Order.SETTLED)
+                .update(
+                    status=Order.Status.PAID,
+                    paid_at=timezone.now(),
+                    gateway_payment_id=result.payment_id,
+                    email=result.email or order.email,
+                )
             )
+            if paid:
+                transaction.on_commit(partial(_announce_paid, order.pk, renewal=False))
     order.refresh_from_db()
     return order
+
+
+def _announce_paid(order_pk: int, *, renewal: bool) -> None:
+    order_paid.send(Order, order=Order.objects.select_related("user").get(pk=order_pk), renewal=renewal)
 
 
 def do_fail_checkout(result: CheckoutResult) -> Order:
@@ -142,12 +160,23 @@ def do_sync_subscription(state: SubscriptionState) -> Subscription:
         subscription = Subscription.objects.filter(
             gateway=state.gateway, gateway_subscription_id=state.subscription_id
         ).first() or Subscription(gateway=state.gateway, gateway_subscription_id=state.subscription_id)
+        previous = (subscription.status, subscription.cancel_at_period_end)
         subscription.wallet = wallet
         subscription.gateway_customer_id = state.customer_id
         subscription.status = state.status
         subscription.current_period_end = state.current_period_end
         subscription.cancel_at_period_end = state.cancel_at_period_end
         subscription.save()
+        if previous != (subscription.status, subscription.cancel_at_period_end):
+            transaction.on_commit(
+                partial(
+                    subscription_changed.send,
+                    Subscription,
+                    subscription=subscription,
+                    previous_status=previous[0],
+                    was_cancelling=previous[1],
+                )
+            )
     return subscription
 
 
@@ -166,7 +195,7 @@ def do_record_invoice(invoice: PaidInvoice) -> Order:
     with transaction.atomic():
         ledger.lock_wallets(wallet.pk)
         wallet.refresh_from_db()
-        order, _created = Order.objects.get_or_create(
+        order, created = Order.objects.get_or_create(
             gateway=invoice.gateway,
             gateway_invoice_id=invoice.invoice_id,
             defaults={
@@ -194,6 +223,9 @@ def do_record_invoice(invoice: PaidInvoice) -> Order:
                 reference=order.ledger_key,
                 description=f"{plan.name} monthly credits",
             )
+        if created:
+            renewal = invoice.billing_reason == "subscription_cycle"
+            transaction.on_commit(partial(_announce_paid, order.pk, renewal=renewal))
     return order
 
 

@@ -79,7 +79,7 @@ class LedgerEntry(models.Model):
     Append-only, hence no ``updated_at``. ``idempotency_key`` is unique, so
     the same purchase, job or webhook can never post twice: ``order:<id>``,
     ``job:<id>:debit``, ``job:<id>:refund``, ``stripe-event:<id>``,
-    ``adjustment:<id>``.
+    ``adjustment:<id>``, ``carry:<wallet id>:<entry id>``.
     """
 
     class Kind(models.TextChoices):
@@ -89,8 +89,10 @@ class LedgerEntry(models.Model):
         REFUND = "refund", "Job refunded"
         REVERSAL = "reversal", "Payment refunded"
         ADJUSTMENT = "adjustment", "Adjustment"
+        # Entries past the profile's orders_years, replaced by their sum (billing.records).
+        CARRIED = "carried", "Balance carried forward"
 
-    INCOMING = (Kind.PURCHASE, Kind.SUBSCRIPTION, Kind.REFUND)
+    INCOMING = (Kind.PURCHASE, Kind.SUBSCRIPTION, Kind.REFUND, Kind.CARRIED)
     OUTGOING = (Kind.DEBIT, Kind.REVERSAL)
 
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
@@ -111,7 +113,7 @@ class LedgerEntry(models.Model):
         constraints = [
             # The sign follows the kind, in the database itself.
             models.CheckConstraint(
-                condition=(Q(kind__in=["purchase", "subscription", "refund"], amount__gt=0))
+                condition=(Q(kind__in=["purchase", "subscription", "refund", "carried"], amount__gt=0))
                 | Q(kind__in=["debit", "reversal"], amount__lt=0)
                 | (Q(kind="adjustment") & ~Q(amount=0)),
                 name="ledger_amount_sign",

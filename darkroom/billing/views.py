@@ -19,6 +19,7 @@ from darkroom.billing import actions, gateways, ledger, plans
 from darkroom.billing.actions import CheckoutRefused
 from darkroom.billing.gateways import test as test_gateway
 from darkroom.billing.models import Order, Subscription
+from darkroom.privacy.usage import record_usage
 
 STATEMENT_PAGE = 50
 ORDERS_PAGE = 50
@@ -86,6 +87,7 @@ def buy(request: HttpRequest, code: str) -> HttpResponse:
         url = actions.do_start_pack_checkout(_user(request), code, **_return_urls(request))
     except CheckoutRefused as refusal:
         return _overview(request, error=str(refusal), status=refusal.status)
+    record_usage(request, "purchase:pack")
     return HttpResponseRedirect(url)
 
 
@@ -96,6 +98,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         url = actions.do_start_pro_checkout(_user(request), **_return_urls(request))
     except CheckoutRefused as refusal:
         return _overview(request, error=str(refusal), status=refusal.status)
+    record_usage(request, "purchase:pro")
     return HttpResponseRedirect(url)
 
 

@@ -21,6 +21,7 @@ from darkroom.photos.models import Photo
 from darkroom.photos.retention import retention_note
 from darkroom.photos.uploads import Refusal, refusals_of
 from darkroom.photos.validation import ACCEPTED, UploadRefused
+from darkroom.privacy.usage import record_usage
 
 PAGE_SIZE = 60
 VARIANTS = ("original", "preview", "thumb")
@@ -112,6 +113,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     for uploaded in files:
         try:
             stored.append(do_upload_photo(_user(request), uploaded, uploaded.size or 0))
+            record_usage(request, "upload")
         except UploadRefused as refusal:
             refusals.append(Refusal(uploaded.name or "photo", refusal.reason, refusal.status))
         except AlreadyUploaded as already:

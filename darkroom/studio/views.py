@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from darkroom.accounts.models import User
 from darkroom.photos.models import Photo
+from darkroom.privacy.usage import record_usage
 from darkroom.studio.actions import JobRefused, do_cancel, do_create_job, do_retry
 from darkroom.studio.models import Job
 
@@ -38,6 +39,7 @@ def create(request: HttpRequest) -> HttpResponse:
     except JobRefused as refusal:
         messages.error(request, str(refusal))
         return redirect("photos:detail", public_id=photo.public_id)
+    record_usage(request, f"job:{job.kind}")
     return redirect("studio:detail", public_id=job.public_id)
 
 

@@ -6,12 +6,19 @@ import logging
 import time
 from typing import Any
 
-from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+
+from darkroom.accounts.models import User
+from darkroom.privacy import policy
+from darkroom.privacy.models import PolicyAcceptance
+from darkroom.privacy.policy_versions import changes_for, do_accept_policy, do_record_policy_version, needs_acceptance
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +30,36 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def privacy(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/privacy.html", {"retention": settings.PROFILE.privacy.retention})
+    """The privacy policy: the current facts (privacy.policy), under the version they make."""
+    facts, _digest = policy.current()
+    version = do_record_policy_version()
+    context: dict[str, Any] = {
+        "facts": facts,
+        "version": version,
+        "collected": [(item, [facts.period(key) for key in item.kept]) for item in facts.collected],
+        "only_essential_cookies": all(item.essential for item in facts.browser if item.kind == "cookie"),
+        "policy_page": True,
+    }
+    if isinstance(request.user, User) and needs_acceptance(request.user):
+        context.update(must_accept=True, changes=changes_for(request.user, version))
+    return render(request, "web/privacy.html", context)
+
+
+@login_required
+@require_POST
+def accept_policy(request: HttpRequest) -> HttpResponse:
+    """Record the signed-in person's consent to the version they were shown (the notice's Accept)."""
+    assert isinstance(request.user, User)
+    version = do_record_policy_version()
+    if request.POST.get("version") != version.digest:
+        messages.info(request, "The privacy policy changed again while you were reading it. Here is the new version.")
+        return redirect("web:privacy")
+    do_accept_policy(request.user, via=PolicyAcceptance.Via.NOTICE, version=version)
+    messages.success(request, "Thank you: you accepted the privacy policy.")
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("web:home")
 
 
 def _timed(check: Any) -> dict[str, Any]:

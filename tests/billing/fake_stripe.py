@@ -95,6 +95,8 @@ class FakeStripe(LocalServer):
             }
         if method == "GET" and parts[0] == "subscriptions" and len(parts) == 2:
             return self._get(self.subscriptions, parts[1], "subscription")
+        if method == "DELETE" and parts[0] == "subscriptions" and len(parts) == 2:
+            return self._cancel_subscription(parts[1])
         if method == "GET" and parts == ["invoice_payments"]:
             wanted = (params.get("payment") or {}).get("payment_intent")
             found = [p for p in self.invoice_payments if p["payment"].get("payment_intent") == wanted]
@@ -109,6 +111,17 @@ class FakeStripe(LocalServer):
                 "error": {"type": "invalid_request_error", "code": "resource_missing", "message": f"No such {kind}"}
             }
         return 200, table[key]
+
+    def _cancel_subscription(self, subscription_id: str) -> tuple[int, dict[str, Any]]:
+        """Stripe ends it at once; a second cancel is refused, as Stripe refuses it."""
+        status, subscription = self._get(self.subscriptions, subscription_id, "subscription")
+        if status != 200:
+            return status, subscription
+        if subscription["status"] == "canceled":
+            message = "A canceled subscription can only update its cancellation_details and metadata."
+            return 400, {"error": {"type": "invalid_request_error", "message": message}}
+        subscription.update(status="canceled", canceled_at=int(time.time()), cancel_at_period_end=False)
+        return 200, subscription
 
     def _create_session(self, params: dict[str, Any]) -> dict[str, Any]:
         session_id = self.new_id("cs_test")
@@ -184,6 +197,9 @@ def _handler_for(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             self._serve("POST")
+
+        def do_DELETE(self) -> None:
+            self._serve("DELETE")
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

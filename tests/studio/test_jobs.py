@@ -31,7 +31,7 @@ def test_it_queues_the_job_on_commit_and_the_consumer_runs_it(alice: User, photo
     job = do_create_job(alice, "enhance", photo)
     assert job.state == Job.State.QUEUED
     assert huey_queue.pending_count() == 1
-    assert drain(huey_queue) == 1
+    assert drain(huey_queue) == 2  # the job, then its "done" email (notify)
     job.refresh_from_db()
     assert job.state == Job.State.SUCCEEDED
     assert job.result is not None
@@ -88,7 +88,7 @@ def test_the_sweep_requeues_a_job_whose_worker_died(alice: User, photo: Photo, h
         assert actions.sweep_jobs() == {"requeued": 1, "resent": 0, "failed": 0}
         job.refresh_from_db()
         assert job.state == Job.State.QUEUED
-        assert drain(huey_queue) == 1
+        assert drain(huey_queue) == 2  # the job, then its "done" email (notify)
     job.refresh_from_db()
     assert job.state == Job.State.SUCCEEDED
     assert job.attempts == 2
@@ -112,7 +112,7 @@ def test_the_sweep_requeues_a_job_whose_message_was_lost(alice: User, photo: Pho
     huey_queue.flush()
     with time_machine.travel(timezone.now() + actions.requeue_queued_after() + datetime.timedelta(seconds=1)):
         assert actions.sweep_jobs()["resent"] == 1
-    assert drain(huey_queue) == 1
+    assert drain(huey_queue) == 2  # the job, then its "done" email (notify)
     job.refresh_from_db()
     assert job.state == Job.State.SUCCEEDED
 

@@ -62,7 +62,7 @@ def test_the_privacy_page_states_the_profile_facts(client: Client) -> None:
     ("name", "says", "never_says"),
     [
         ("selfie-studio", "your phone number", "hashed password"),
-        ("photo-coach", "your Google account id", "your phone number"),
+        ("photo-coach", "Google account id", "your phone number"),
     ],
 )
 def test_the_privacy_page_names_only_the_sign_in_data_the_profile_collects(

@@ -122,6 +122,9 @@ class Gateway(Protocol):
     def portal_url(self, customer_id: str, return_url: str) -> str:
         """Where the person manages or cancels their subscription."""
 
+    def cancel_subscription(self, subscription_id: str) -> SubscriptionState:
+        """End the subscription now, not at the period's end (account deletion); how it stands afterwards."""
+
 
 def stripe_configured() -> bool:
     return bool(settings.STRIPE_SECRET_KEY)

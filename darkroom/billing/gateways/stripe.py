@@ -158,6 +158,19 @@ class StripeGateway:
             raise GatewayError("This subscription has no Stripe customer.", permanent=True)
         return str(stripe_api.create_portal_session(customer_id, return_url)["url"])
 
+    def cancel_subscription(self, subscription_id: str) -> SubscriptionState:
+        # DELETE /v1/subscriptions/{id} ends it at once (no proration, no final invoice: Stripe's defaults).
+        try:
+            return subscription_state(stripe_api.cancel_subscription(subscription_id))
+        except GatewayError as exc:
+            if not exc.permanent:
+                raise
+            # Already canceled (Stripe refuses to cancel twice): say how it stands instead.
+            state = self.fetch_subscription(subscription_id)
+            if state.status != "canceled":
+                raise
+            return state
+
     # --- what webhooks and reconciliation need ----------------------------
     def fetch_subscription(self, subscription_id: str) -> SubscriptionState:
         """The subscription as Stripe says it is now: events may arrive in any order."""

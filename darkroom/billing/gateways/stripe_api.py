@@ -80,6 +80,10 @@ def retrieve_subscription(subscription_id: str) -> dict[str, Any]:
     return _call(lambda: client().v1.subscriptions.retrieve(subscription_id))
 
 
+def cancel_subscription(subscription_id: str) -> dict[str, Any]:
+    return _call(lambda: client().v1.subscriptions.cancel(subscription_id))
+
+
 def invoice_payments_for(payment_intent: str) -> list[dict[str, Any]]:
     """The invoice payments made with a payment intent (how a refunded charge finds its invoice)."""
     listing = _call(

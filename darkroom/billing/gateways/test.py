@@ -64,6 +64,13 @@ class TestGateway:
     def portal_url(self, customer_id: str, return_url: str) -> str:
         return reverse("billing:test_portal")
 
+    def cancel_subscription(self, subscription_id: str) -> SubscriptionState:
+        # The test gateway's own record is the subscription row: ended as the portal's "cancel now" ends it.
+        subscription = Subscription.objects.select_related("wallet").get(
+            gateway=NAME, gateway_subscription_id=subscription_id
+        )
+        return _state(subscription, status=Subscription.Status.CANCELED, cancel_at_period_end=False)
+
 
 def read_checkout(token: str, user: User) -> tuple[str, CheckoutRequest]:
     """The session id and request signed into a test checkout link, if it is the person's and fresh."""

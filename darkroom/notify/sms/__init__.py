@@ -6,6 +6,12 @@ machine), ``alibaba`` (Alibaba Cloud SMS, the selfie-studio seed's vendor) or
 ``twilio``. Every vendor failure is an ``SmsError`` whose ``permanent`` flag
 tells the caller whether trying again later can help (a throttle) or not (a
 number the carrier refuses).
+
+Two kinds of text go out: one-time codes (``send_code``, accounts) and
+notices a person asked for (``send_text``, a job finished; notify.delivery).
+Alibaba Cloud sends only pre-approved templates, so a notice goes there only
+when ``ALIBABA_SMS_NOTICE_TEMPLATES`` names a template for its kind
+(``can_send_notice``).
 """
 
 from __future__ import annotations
@@ -48,9 +54,33 @@ class CodeMessage:
     expires_at: datetime.datetime
 
 
+@dataclass(frozen=True)
+class TextMessage:
+    """A notice on its way to a phone: no code in it.
+
+    ``text`` is the whole message (outbox, Twilio); ``params`` fill the
+    variables of a vendor's approved template for ``kind`` (Alibaba Cloud).
+    """
+
+    to: str
+    kind: str
+    text: str
+    params: dict[str, str]
+
+
 class SmsBackend(Protocol):
     def send_code(self, message: CodeMessage) -> str:
         """Send ``message``; return the vendor's message id, or raise SmsError."""
+
+    def send_text(self, message: TextMessage) -> str:
+        """Send a notice; return the vendor's message id, or raise SmsError."""
+
+
+def can_send_notice(kind: str) -> bool:
+    """Whether the configured back-end can send a notice of ``kind`` (Alibaba needs an approved template)."""
+    if settings.SMS_BACKEND == "alibaba":
+        return kind in settings.ALIBABA_SMS_NOTICE_TEMPLATES
+    return True
 
 
 def backend() -> SmsBackend:

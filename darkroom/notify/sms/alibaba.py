@@ -2,6 +2,9 @@
 
 Alibaba sends only pre-approved templates: ``ALIBABA_SMS_TEMPLATE_CODE`` names
 one whose text contains ``${code}``, signed with ``ALIBABA_SMS_SIGN_NAME``.
+Notices use one template per kind (``ALIBABA_SMS_NOTICE_TEMPLATES``, e.g.
+``job_finished:SMS_1,job_failed:SMS_2``), whose variables are the notice's
+``params`` (``${brand}``, ``${job}``, ``${link}``).
 SendSms answers HTTP 200 with ``{"Code": "OK", "BizId": …}``, or with an error
 ``Code`` in the same shape (https://help.aliyun.com/document_detail/101346.html);
 throttles may also come back as HTTP 4xx, which the SDK raises.
@@ -13,7 +16,7 @@ import json
 
 from django.conf import settings
 
-from darkroom.notify.sms import CodeMessage, SmsError
+from darkroom.notify.sms import CodeMessage, SmsError, TextMessage
 
 # Error codes worth retrying later; any other error code is permanent.
 TRANSIENT_CODES = {
@@ -49,18 +52,27 @@ def _client() -> object:
 
 class AlibabaBackend:
     def send_code(self, message: CodeMessage) -> str:
+        return self._send(message.to, settings.ALIBABA_SMS_TEMPLATE_CODE or "", {"code": message.code})
+
+    def send_text(self, message: TextMessage) -> str:
+        template = settings.ALIBABA_SMS_NOTICE_TEMPLATES.get(message.kind)
+        if not template:
+            raise SmsError(f"no approved Alibaba Cloud template for {message.kind} notices", permanent=True)
+        return self._send(message.to, template, message.params)
+
+    def _send(self, to: str, template: str, params: dict[str, str]) -> str:
         from alibabacloud_dysmsapi20170525 import models
         from darabonba.runtime import RuntimeOptions
         from Tea.exceptions import TeaException, UnretryableException
 
         request = models.SendSmsRequest(
             # Alibaba wants international numbers without the "+".
-            phone_numbers=message.to.lstrip("+"),
+            phone_numbers=to.lstrip("+"),
             sign_name=settings.ALIBABA_SMS_SIGN_NAME,
-            template_code=settings.ALIBABA_SMS_TEMPLATE_CODE,
-            template_param=json.dumps({"code": message.code}),
+            template_code=template,
+            template_param=json.dumps(params),
         )
-        # One attempt: a code request retried by the SDK could reach the phone twice.
+        # One attempt: a request retried by the SDK could reach the phone twice (notices retry on the queue).
         runtime = RuntimeOptions(autoretry=False, connect_timeout=5_000, read_timeout=10_000)
         try:
             response = _client().send_sms_with_options(request, runtime)  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from darkroom.notify.sms import CodeMessage, SmsError
+from darkroom.notify.sms import CodeMessage, SmsError, TextMessage
 
 # The number cannot receive this message, whatever we do.
 PERMANENT_CODES = {21211, 21214, 21408, 21610, 21612, 21614, 21617, 21635}
@@ -19,6 +19,12 @@ TRANSIENT_CODES = {20429, 20003, 30001, 21611}
 
 class TwilioBackend:
     def send_code(self, message: CodeMessage) -> str:
+        return self._send(message.to, message.text)
+
+    def send_text(self, message: TextMessage) -> str:
+        return self._send(message.to, message.text)
+
+    def _send(self, to: str, text: str) -> str:
         import requests
         from twilio.base.exceptions import TwilioException, TwilioRestException
         from twilio.http.http_client import TwilioHttpClient
@@ -34,7 +40,7 @@ class TwilioBackend:
         sender = settings.TWILIO_FROM
         extra = {"messaging_service_sid": sender} if sender.startswith("MG") else {"from_": sender}
         try:
-            sent = client.messages.create(to=message.to, body=message.text, **extra)
+            sent = client.messages.create(to=to, body=text, **extra)
         except TwilioRestException as exc:
             transient = exc.status == 429 or exc.status >= 500 or exc.code in TRANSIENT_CODES
             permanent = not transient or exc.code in PERMANENT_CODES
