@@ -45,7 +45,7 @@ from darkroom.billing.models import Wallet, WebhookEvent, years_later
 from darkroom.notify.deletion import send_deletion_receipt
 from darkroom.notify.models import OutboxEmail, OutboxSms
 from darkroom.photos.models import Photo
-from darkroom.privacy import erasure_walk
+from darkroom.privacy import erasure_walk, retention
 from darkroom.privacy.erasure_walk import STORAGE
 from darkroom.privacy.export import delete_exports_of
 from darkroom.privacy.models import Erasure, Export
@@ -97,15 +97,8 @@ def deleted(result: tuple[int, dict[str, int]]) -> dict[str, int]:
 
 
 def chunks(rows: models.QuerySet[Any], size: int = BATCH_SIZE) -> Iterator[list[int]]:
-    """The primary keys of ``rows``, ``size`` at a time, ascending; each query starts after the last key."""
-    last: int | None = None
-    while True:
-        page = rows if last is None else rows.filter(pk__gt=last)
-        keys = list(page.order_by("pk").values_list("pk", flat=True)[:size])
-        if not keys:
-            return
-        yield keys
-        last = keys[-1]
+    """The primary keys of ``rows``, ``size`` at a time (the retention sweep's paging)."""
+    return retention.pk_chunks(rows, size)
 
 
 def log_entries_about(model: type[models.Model], keys: list[int]) -> models.QuerySet[LogEntry]:

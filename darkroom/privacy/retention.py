@@ -148,7 +148,7 @@ def _stats(rows: models.QuerySet[Any], time_field: str) -> tuple[int, Any, Any]:
     return found["count"], found["oldest"], found["newest"]
 
 
-def _chunks(rows: models.QuerySet[Any], size: int) -> Iterator[list[Any]]:
+def pk_chunks(rows: models.QuerySet[Any], size: int) -> Iterator[list[Any]]:
     """The primary keys of ``rows``, ``size`` at a time, ascending; each query starts after the last key."""
     last: Any = None
     while True:
@@ -167,7 +167,7 @@ def _delete(run: Run, name: str, what: str, rows: models.QuerySet[_M], time_fiel
         return Tally(name, what, count, oldest, newest)
     label = rows.model._meta.label
     deleted = 0
-    for keys in _chunks(rows, run.batch_size):
+    for keys in pk_chunks(rows, run.batch_size):
         with transaction.atomic():
             deleted += rows.filter(pk__in=keys).delete()[1].get(label, 0)
     return Tally(name, what, deleted, oldest, newest)
@@ -209,7 +209,7 @@ def expired_photos(run: Run) -> list[Tally]:
         count, oldest, newest = _stats(due, clock)
         deleted = 0
         if count and not run.dry_run:
-            for keys in _chunks(due, run.batch_size):
+            for keys in pk_chunks(due, run.batch_size):
                 with transaction.atomic():
                     chunk = due.filter(pk__in=keys).only("pk", "file_key", "preview_key", "thumb_key")
                     deleted += do_delete_photos(chunk)
@@ -302,7 +302,7 @@ def old_payment_notifications(run: Run) -> list[Tally]:
     count, oldest, newest = _stats(old, "processed_at")
     cleared = 0
     if count and not run.dry_run:
-        for keys in _chunks(old, run.batch_size):
+        for keys in pk_chunks(old, run.batch_size):
             with transaction.atomic():
                 cleared += old.filter(pk__in=keys).update(payload={})
     what = "payment notification details"
