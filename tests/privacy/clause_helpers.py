@@ -353,3 +353,19 @@ def _settings_of(environment: tuple[tuple[str, str], ...]) -> dict[str, Any]:
 def settings_of(**environment: str) -> dict[str, Any]:
     """What darkroom/settings.py makes of this environment, read from a fresh process (the settings read it once)."""
     return _settings_of(tuple(sorted(environment.items())))
+
+
+def past_the_text_a_minute_limit(clock: Any, phone: str) -> None:
+    """Two minutes later: the one-text-a-minute slot of ``phone`` has expired.
+
+    The database cache expires by the travelled clock; Redis expires keys by
+    its own, which time_machine cannot move, so the slot that would have
+    expired is removed as Redis would have removed it (a no-op for the
+    database cache, where it has expired already).
+    """
+    import datetime
+
+    from darkroom.accounts.phone import _number_key
+
+    clock.shift(datetime.timedelta(minutes=2))
+    cache.delete(_number_key(phone))

@@ -84,6 +84,7 @@ from tests.privacy.clause_helpers import (
     describe_image,
     kling_clip,
     objects_of,
+    past_the_text_a_minute_limit,
     phone_person,
     places_holding,
     rows_of,
@@ -269,7 +270,7 @@ def test_000_1_sms_codes_are_discarded_after_verification(client: Client, clock:
     assert not OutboxSms.objects.exists()
 
     client.post("/accounts/logout/")
-    clock.shift(datetime.timedelta(minutes=2))  # one text a minute per number
+    past_the_text_a_minute_limit(clock, ALICE_PHONE)
     assert client.post("/accounts/login/", {"login": ALICE_PHONE}).status_code == 302
     second = code_sent_to(ALICE_PHONE)
     assert client.post("/accounts/login/code/confirm/", {"code": second}).status_code == 302
@@ -635,7 +636,7 @@ def test_000_5_an_operator_closes_an_account_asked_for_by_email_and_deletes_all_
     assert client.get("/photos/").status_code == 302, "signed out at once"
     person.refresh_from_db()
     assert not person.is_active
-    clock.shift(datetime.timedelta(minutes=2))  # past the one-text-a-minute limit
+    past_the_text_a_minute_limit(clock, ALICE_PHONE)
     assert Client().post("/accounts/login/", {"login": ALICE_PHONE}).status_code == 302  # as for any number …
     assert texts_to(ALICE_PHONE) == [], "… but a closed account is sent no code: sign-in is off"
     clock.shift(29 * DAY)
