@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -353,3 +354,24 @@ def worker_process(transactional_db: None, huey_queue: object) -> Iterator[type[
     for worker in started:
         worker.stop()
         Path(worker.log.name).unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="module")
+def fakes() -> Iterator[dict[str, Any]]:
+    """Local fakes of OpenAI, Replicate, Kling and Anthropic, spoken to by their official SDKs over HTTP."""
+    from tests.studio.providers.fake_anthropic import FakeAnthropic
+    from tests.studio.providers.fake_kling import FakeKling
+    from tests.studio.providers.fake_openai import FakeOpenAI
+    from tests.studio.providers.fake_replicate import FakeReplicate
+
+    servers: dict[str, Any] = {
+        "openai": FakeOpenAI(),
+        "replicate": FakeReplicate(),
+        "kling": FakeKling(),
+        "anthropic": FakeAnthropic(),
+    }
+    for server in servers.values():
+        server.start()
+    yield servers
+    for server in servers.values():
+        server.stop()

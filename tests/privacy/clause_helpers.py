@@ -118,7 +118,8 @@ def card_numbers_stored() -> list[str]:
 
 
 # --- one person's rows and files ---------------------------------------------------------------
-def _personal_labels() -> list[str]:
+def personal_labels() -> list[str]:
+    """Every model the inventory says holds personal data."""
     return [label for label, fields in INVENTORY.items() if any(isinstance(e, Personal) for e in fields.values())]
 
 
@@ -132,7 +133,7 @@ def is_transaction_record(label: str) -> bool:
 def rows_of(user_id: int) -> dict[str, set[Any]]:
     """The primary keys of the person's rows in every model with personal data, found through its owner links."""
     found = {}
-    for label in _personal_labels():
+    for label in personal_labels():
         model = apps.get_model(label)
         try:
             path = owner_path(model)

@@ -39,18 +39,19 @@ from darkroom.photos import actions as photo_actions
 from darkroom.photos.models import Photo
 from darkroom.privacy import erasure, erasure_purge, erasure_walk, retention
 from darkroom.privacy.actions import do_record_transfer
-from darkroom.privacy.archive import NotLinked, owner_path
+from darkroom.privacy.archive import owner_path
 from darkroom.privacy.erasure import do_cancel_deletion, do_request_deletion
 from darkroom.privacy.erasure_purge import purge, purge_due
 from darkroom.privacy.erasure_walk import STORAGE
 from darkroom.privacy.export import build_export
-from darkroom.privacy.inventory import INVENTORY, Category, Personal, Retention
+from darkroom.privacy.inventory import INVENTORY, Category, Personal
 from darkroom.privacy.models import Erasure, Export, PolicyNotice, PolicyVersion, UsageEvent
 from darkroom.privacy.policy_versions import do_record_policy_version
 from darkroom.privacy.receipt import receipt_of
 from darkroom.studio.actions import do_create_job
 from darkroom.studio.models import Job
 from tests.conftest import drain, fund, make_photo, stored_objects
+from tests.privacy.clause_helpers import is_transaction_record, personal_labels, rows_of
 
 pytestmark = pytest.mark.django_db
 
@@ -203,31 +204,7 @@ def everything(alice: User, bob: User) -> dict[str, Any]:
     return _give_alice_everything(alice, bob)
 
 
-# --- what the test holds against the code: an independent reading of the inventory ---------
-def _personal_models() -> list[str]:
-    return [label for label, fields in INVENTORY.items() if any(isinstance(e, Personal) for e in fields.values())]
-
-
-def _kept(label: str) -> bool:
-    return any(
-        isinstance(e, Personal) and e.retention is Retention.TRANSACTION_RECORDS for e in INVENTORY[label].values()
-    )
-
-
-def _rows_of(user_id: int) -> dict[str, set[Any]]:
-    """The primary keys of the person's rows in every model a LINK chain ties to them."""
-    found = {}
-    for label in _personal_models():
-        model = apps.get_model(label)
-        try:
-            path = owner_path(model)
-        except NotLinked:
-            continue
-        lookup = {path: user_id} if path else {"pk": user_id}
-        found[label] = set(model._default_manager.filter(**lookup).values_list("pk", flat=True))
-    return found
-
-
+# --- what the test holds against the code: an independent reading of the inventory (clause_helpers) ---
 def _log_entries_about(rows: dict[str, set[Any]]) -> int:
     about = 0
     for label, keys in rows.items():
@@ -246,10 +223,10 @@ def _sessions(keys: list[str]) -> int:
 
 def _expected_receipt(alice: User) -> tuple[dict[str, int], dict[str, set[Any]], set[str], list[str]]:
     """What deleting alice must remove, counted from the database and the storage before anything happens."""
-    rows = _rows_of(alice.pk)
+    rows = rows_of(alice.pk)
     keys = _keys_of(alice)
     sessions = _session_keys(alice)
-    expected = {label: len(pks) for label, pks in rows.items() if pks and not _kept(label)}
+    expected = {label: len(pks) for label, pks in rows.items() if pks and not is_transaction_record(label)}
     expected["admin.LogEntry"] = expected.get("admin.LogEntry", 0) + _log_entries_about(rows)
     expected.update(
         {
@@ -282,7 +259,7 @@ def test_every_model_with_personal_data_is_tied_to_the_person_or_says_how_it_is_
         "(and delete them in erasure_purge._unlinked)"
     )
     held = {holding.label for holding in erasure_walk.holdings()}
-    assert held | unlinked == set(_personal_models())
+    assert held | unlinked == set(personal_labels())
 
 
 def test_every_model_that_holds_stored_objects_deletes_them_with_its_rows() -> None:
@@ -297,7 +274,7 @@ def test_every_model_that_holds_stored_objects_deletes_them_with_its_rows() -> N
 
 
 def test_the_fixture_gives_alice_a_row_in_every_model_tied_to_a_person(everything: dict[str, Any], alice: User) -> None:
-    empty = sorted(label for label, pks in _rows_of(alice.pk).items() if not pks)
+    empty = sorted(label for label, pks in rows_of(alice.pk).items() if not pks)
     assert not empty, f"give alice a row in {empty}, so the erasure tests cover them"
 
 
@@ -413,14 +390,14 @@ def test_after_the_purge_the_storage_holds_none_of_her_objects_and_all_of_bobs(
 def test_after_the_purge_no_model_holds_a_row_tied_to_her_and_orders_stay_without_her(
     everything: dict[str, Any], alice: User, bob: User, clock: time_machine.Coordinates
 ) -> None:
-    before = _rows_of(alice.pk)
-    bobs = _rows_of(bob.pk)
+    before = rows_of(alice.pk)
+    bobs = rows_of(bob.pk)
     keys = _session_keys(alice)
     _request_and_purge(alice, clock)
     for label, pks in before.items():
         model = apps.get_model(label)
         remaining = model._default_manager.filter(pk__in=pks)
-        if _kept(label):
+        if is_transaction_record(label):
             assert remaining.count() == len(pks), f"{label}: transaction records are kept"
             assert not remaining.filter(**{f"{owner_path(model)}__isnull": False}).exists(), f"{label}: still linked"
         else:
@@ -437,7 +414,7 @@ def test_after_the_purge_no_model_holds_a_row_tied_to_her_and_orders_stay_withou
     assert WebhookEvent.objects.get(event_id="evt_alice").payload == {}
     assert WebhookEvent.objects.get(event_id="evt_bob").payload != {}
     assert not LogEntry.objects.filter(object_repr__icontains="alice").exists()
-    assert _rows_of(bob.pk) == bobs, "bob keeps everything"
+    assert rows_of(bob.pk) == bobs, "bob keeps everything"
 
 
 def test_the_receipt_counts_match_what_the_database_and_the_storage_held(

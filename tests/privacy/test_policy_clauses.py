@@ -101,10 +101,6 @@ from tests.privacy.clause_helpers import (
     upload,
 )
 from tests.privacy.page_facts import run_as_photo_coach, run_as_selfie_studio
-from tests.studio.providers.fake_anthropic import FakeAnthropic
-from tests.studio.providers.fake_kling import FakeKling
-from tests.studio.providers.fake_openai import FakeOpenAI
-from tests.studio.providers.fake_replicate import FakeReplicate
 
 pytestmark = pytest.mark.django_db
 
@@ -165,22 +161,6 @@ def seed_profile(request: pytest.FixtureRequest, settings: SettingsWrapper) -> P
 def clock() -> Iterator[time_machine.Coordinates]:
     with time_machine.travel(T0, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture(scope="module")
-def fakes() -> Iterator[dict[str, Any]]:
-    """Local fakes of OpenAI, Replicate, Kling and Anthropic, spoken to by their official SDKs over HTTP."""
-    servers: dict[str, Any] = {
-        "openai": FakeOpenAI(),
-        "replicate": FakeReplicate(),
-        "kling": FakeKling(),
-        "anthropic": FakeAnthropic(),
-    }
-    for server in servers.values():
-        server.start()
-    yield servers
-    for server in servers.values():
-        server.stop()
 
 
 @pytest.fixture

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from darkroom.studio import chain
-from tests.studio.providers.fake_anthropic import FakeAnthropic
-from tests.studio.providers.fake_kling import FakeKling
-from tests.studio.providers.fake_openai import FakeOpenAI
-from tests.studio.providers.fake_replicate import FakeReplicate
 
 
 @pytest.fixture(autouse=True)
@@ -21,21 +16,6 @@ def _alice_has_credits(funded_alice: None) -> None:
 
 
 INSTANTID = "zsxkib/instant-id:2e4785a4d80dadf580077b2244c8d7c05d8e3faac04a04c02d8e099dd2876789"
-
-
-@pytest.fixture(scope="module")
-def fakes() -> Iterator[dict[str, Any]]:
-    servers: dict[str, Any] = {
-        "openai": FakeOpenAI(),
-        "replicate": FakeReplicate(),
-        "kling": FakeKling(),
-        "anthropic": FakeAnthropic(),
-    }
-    for server in servers.values():
-        server.start()
-    yield servers
-    for server in servers.values():
-        server.stop()
 
 
 @pytest.fixture
